@@ -1,0 +1,56 @@
+# The synthetic coloured-shapes demo set in ADE20K layout (`python tools/make_demo_data.py`):
+#   data/demo/ade/images/{training,validation}/*.jpg
+#   data/demo/ade/annotations/{training,validation}/*.png   (0 = background, i = i-th shape class)
+# Background is a real class here, so labels are not shifted (reduce_zero_label=False).
+dataset_type = 'BaseSegDataset'
+data_root = 'data/demo/ade'
+# ('background', *mmghost.demo.DEMO_CLASSES) (tests/test_configs.py checks it)
+metainfo = dict(
+    classes=('background', 'circle', 'square', 'triangle'),
+    palette=[(0, 0, 0), (220, 40, 40), (40, 180, 60), (50, 90, 220)])
+crop_size = (160, 160)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', reduce_zero_label=False),
+    dict(type='RandomResize', scale=(224, 224), ratio_range=(0.75, 1.25), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.9),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', reduce_zero_label=False),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        metainfo=metainfo,
+        reduce_zero_label=False,
+        img_suffix='.jpg',
+        seg_map_suffix='.png',
+        data_root=data_root,
+        data_prefix=dict(img_path='images/training', seg_map_path='annotations/training'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        metainfo=metainfo,
+        reduce_zero_label=False,
+        img_suffix='.jpg',
+        seg_map_suffix='.png',
+        data_root=data_root,
+        data_prefix=dict(img_path='images/validation', seg_map_path='annotations/validation'),
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+test_evaluator = val_evaluator

@@ -1,0 +1,3 @@
+from .pyramid_vig import PyramidViG, convert_official_pyramid_vig
+
+__all__ = ['PyramidViG', 'convert_official_pyramid_vig']

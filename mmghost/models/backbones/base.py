@@ -1,0 +1,182 @@
+"""What every mmghost backbone shares: argument checks, freezing, ``norm_eval``, strict loading.
+
+Subclasses build their layers, then call :meth:`MultiScaleBackbone._setup_outputs`, and implement
+``forward`` and ``_frozen_modules(num_stages)``. They report ``out_channels`` and ``out_strides``
+(one entry per ``out_indices`` item) so necks, heads and tools read them instead of hand-typed
+lists (the detectron2 ``output_shape`` idea).
+"""
+from mmengine.logging import print_log
+from mmengine.model import BaseModule
+from mmengine.runner.checkpoint import CheckpointLoader
+from torch.nn.modules.batchnorm import _BatchNorm
+
+
+def select_arch(arch, arch_zoo, required_keys):
+    """Looks ``arch`` up in a class-level ``arch_zoo`` table, or checks a custom arch dict.
+
+    Raises:
+        ValueError: unknown name (the valid names are listed) or a dict missing keys.
+    """
+    if isinstance(arch, str):
+        key = arch.lower()
+        if key not in arch_zoo:
+            raise ValueError(f'Unknown arch {arch!r}; choose one of {sorted(arch_zoo)} '
+                             f'or pass a dict with keys {sorted(required_keys)}')
+        return dict(arch_zoo[key])
+    if isinstance(arch, dict):
+        missing = set(required_keys) - set(arch)
+        if missing:
+            raise ValueError(f'Custom arch dict is missing {sorted(missing)}; it needs '
+                             f'{sorted(required_keys)}')
+        return dict(arch)
+    raise TypeError(f'arch must be a str or dict, got {type(arch).__name__}')
+
+
+def unwrap_state_dict(checkpoint, prefix=''):
+    """The state dict of a checkpoint file's content.
+
+    Unwraps ``state_dict`` / ``state_dict_ema`` / ``model`` containers, strips DataParallel's
+    ``module.`` and, when given, keeps only the keys under ``prefix`` (e.g. ``'backbone.'`` for a
+    detector checkpoint), stripped.
+    """
+    state = checkpoint
+    for container in ('state_dict', 'state_dict_ema', 'model'):
+        if isinstance(state, dict) and isinstance(state.get(container), dict):
+            state = state[container]
+            break
+    if not isinstance(state, dict):
+        raise TypeError(f'Checkpoint holds a {type(state).__name__}, not a state dict')
+    state = {(k[len('module.'):] if k.startswith('module.') else k): v for k, v in state.items()}
+    if prefix:
+        state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        if not state:
+            raise KeyError(f'No key of the checkpoint starts with prefix {prefix!r}')
+    return state
+
+
+def describe_mismatch(missing, unexpected, limit=20):
+    """'missing keys (N): a, b, ...; unexpected keys (M): ...' (at most ``limit`` of each)."""
+    def fmt(keys):
+        keys = sorted(keys)
+        more = f' ... (+{len(keys) - limit} more)' if len(keys) > limit else ''
+        return ', '.join(keys[:limit]) + more
+    parts = []
+    if missing:
+        parts.append(f'missing keys ({len(missing)}): {fmt(missing)}')
+    if unexpected:
+        parts.append(f'unexpected keys ({len(unexpected)}): {fmt(unexpected)}')
+    return '; '.join(parts)
+
+
+class MultiScaleBackbone(BaseModule):
+    """Base class of the mmghost backbones.
+
+    Args:
+        out_indices (Sequence[int]): Stages whose outputs are returned. Negative indices count
+            from the end.
+        frozen_stages (int): ``-1`` freezes nothing, ``0`` the stem, ``i`` the stem and the
+            first ``i`` stages (mmdet convention).
+        norm_eval (bool): Keep every BatchNorm in eval mode while training.
+        init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=..., prefix=...)`` loads
+            strictly: a checkpoint that does not fit is refused with its missing and unexpected
+            keys listed. An official (upstream-format) state dict is converted on the fly.
+    """
+
+    #: Converts an official state dict to this class's keys (set by the family's module).
+    official_converter = None
+
+    def __init__(self, out_indices, frozen_stages, norm_eval, init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        self._out_indices_arg = out_indices
+        self._frozen_stages_arg = frozen_stages
+        self.norm_eval = norm_eval
+
+    def _setup_outputs(self, stage_channels, stage_strides):
+        """Validates ``out_indices``/``frozen_stages`` against the built stages, then freezes.
+
+        Args:
+            stage_channels (Sequence[int]): Output channels of every stage.
+            stage_strides (Sequence[int]): Output stride of every stage.
+        """
+        num_stages = len(stage_channels)
+        self.stage_channels = tuple(stage_channels)
+        self.stage_strides = tuple(stage_strides)
+        out_indices = self._out_indices_arg
+        if isinstance(out_indices, int):
+            out_indices = (out_indices, )
+        valid = list(range(-num_stages, num_stages))
+        if not out_indices or any(not isinstance(i, int) or i not in valid for i in out_indices):
+            raise ValueError(f'out_indices must be a non-empty sequence of stage indices in '
+                             f'{valid}, got {self._out_indices_arg!r}')
+        out_indices = tuple(i % num_stages for i in out_indices)
+        if len(set(out_indices)) != len(out_indices):
+            raise ValueError(f'out_indices {self._out_indices_arg!r} names a stage twice')
+        frozen = self._frozen_stages_arg
+        if not isinstance(frozen, int) or not -1 <= frozen <= num_stages:
+            raise ValueError(f'frozen_stages must be an int in [-1, {num_stages}] (-1: none, '
+                             f'0: stem, i: stem + first i stages), got {frozen!r}')
+        self.out_indices = out_indices
+        self.frozen_stages = frozen
+        self.out_channels = tuple(self.stage_channels[i] for i in out_indices)
+        self.out_strides = tuple(self.stage_strides[i] for i in out_indices)
+        del self._out_indices_arg, self._frozen_stages_arg
+        self._freeze_stages()
+
+    def _frozen_modules(self, num_stages):
+        """Modules (or parameters) frozen by ``frozen_stages=num_stages`` (0: the stem)."""
+        raise NotImplementedError
+
+    def _freeze_stages(self):
+        if self.frozen_stages < 0:
+            return
+        for item in self._frozen_modules(self.frozen_stages):
+            if hasattr(item, 'parameters'):
+                item.eval()
+                for param in item.parameters():
+                    param.requires_grad = False
+            else:
+                item.requires_grad = False
+
+    def train(self, mode=True):
+        """Sets the mode, keeping frozen stages and (with ``norm_eval``) every BN in eval."""
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for module in self.modules():
+                if isinstance(module, _BatchNorm):
+                    module.eval()
+        return self
+
+    def init_weights(self):
+        cfg = self.init_cfg
+        if isinstance(cfg, dict) and cfg.get('type') == 'Pretrained':
+            self.load_pretrained(cfg['checkpoint'], prefix=cfg.get('prefix', ''),
+                                 map_location=cfg.get('map_location', 'cpu'))
+            self._is_init = True
+            return
+        super().init_weights()
+
+    def load_pretrained(self, checkpoint, prefix='', map_location='cpu'):
+        """Loads a checkpoint strictly (local path, URL or any mmengine scheme).
+
+        Accepts mmghost-format state dicts and, where the family has a converter, official
+        ones. Anything else is refused with the missing and unexpected keys listed.
+        """
+        raw = CheckpointLoader.load_checkpoint(checkpoint, map_location=map_location)
+        state = unwrap_state_dict(raw, prefix)
+        own = set(self.state_dict())
+        if set(state) != own and self.official_converter is not None:
+            try:
+                converted = type(self).official_converter(state)
+            except (KeyError, ValueError):
+                converted = None
+            if converted is not None and set(converted) == own:
+                print_log(f'{type(self).__name__}: converted official checkpoint {checkpoint}',
+                          logger='current')
+                state = converted
+        missing, unexpected = own - set(state), set(state) - own
+        if missing or unexpected:
+            raise RuntimeError(f'Checkpoint {checkpoint} does not fit {type(self).__name__}: '
+                               + describe_mismatch(missing, unexpected))
+        self.load_state_dict(state, strict=True)
+        print_log(f'{type(self).__name__}: loaded {checkpoint}', logger='current')

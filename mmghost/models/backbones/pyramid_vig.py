@@ -1,0 +1,215 @@
+"""Pyramid Vision GNN (Pyramid ViG) as a multi-scale backbone.
+
+Paper: Han et al., "Vision GNN: An Image is Worth Graph of Nodes", NeurIPS 2022
+(arXiv:2206.00272). Official code: huawei-noah/Efficient-AI-Backbones, ``vig_pytorch``.
+
+Layout: blocks (in :mod:`mmghost.models.layers.graph`), the model, the official checkpoint
+converter, the arch table and the official variants (:mod:`mmghost.official`).
+"""
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ...registry import MODELS
+from ..layers.conv import conv_norm_act
+from ..layers.graph import ViGBlock
+from .base import MultiScaleBackbone, select_arch
+
+
+class PyramidViGStage(nn.Module):
+    """A stride-2 conv downsample (except in the first stage), then ViG blocks."""
+
+    def __init__(self, downsample, blocks):
+        super().__init__()
+        self.downsample = downsample
+        self.blocks = nn.Sequential(*blocks)
+
+    def forward(self, x):
+        if self.downsample is not None:
+            x = self.downsample(x)
+        return self.blocks(x)
+
+
+@MODELS.register_module()
+class PyramidViG(MultiScaleBackbone):
+    """Pyramid Vision GNN backbone, outputs at strides 4/8/16/32.
+
+    Stem (three 3x3 convs, stride 4) plus a learned position embedding, then four stages of
+    Grapher + FFN blocks with stride-2 conv downsampling between them. Keys are pooled by
+    ``reduce_ratios`` per stage; KNN dilation grows with the global block index. Works at any
+    input size: the position embedding is resized to the stem's grid and the relative position
+    term is computed for the actual grids (see :class:`mmghost.models.layers.graph.Grapher`).
+
+    Args:
+        arch (str | dict): ``'ti'``/``'tiny'``, ``'s'``/``'small'``, ``'m'``/``'medium'``,
+            ``'b'``/``'base'``, or a dict with ``channels`` and ``depths`` (4 entries each).
+            Defaults to ``'s'``.
+        k (int): Neighbours per node. Defaults to 9.
+        reduce_ratios (Sequence[int]): Key pooling ratio per stage. Defaults to ``(4, 2, 1, 1)``.
+        max_dilation (int): Cap of the dilation schedule ``min(i // 4 + 1, max_dilation)``
+            (upstream: 49 // k). Defaults to 5.
+        ffn_ratio (int): FFN hidden channels / channels. Defaults to 4.
+        pretrain_img_size (int): Image size the position terms were trained at; the
+            ``pos_embed`` is ``(1, C0, s/4, s/4)`` and the stored relative position terms fit
+            its grids. Defaults to 224.
+        out_indices (Sequence[int]): Stages to return. Defaults to ``(0, 1, 2, 3)``.
+        frozen_stages (int): ``-1`` none, ``0`` stem + pos_embed, ``i`` also stages ``< i``.
+            Defaults to -1.
+        norm_eval (bool): BatchNorm layers stay in eval mode in training. Defaults to False.
+        with_cp (bool): Gradient checkpointing per block (less memory, more compute).
+            Defaults to False.
+        drop_path_rate (float): Stochastic depth, linear over all blocks. Defaults to 0.
+        norm_cfg (dict): Defaults to ``dict(type='BN')``.
+        act_cfg (dict): Defaults to ``dict(type='GELU')``.
+        init_cfg (dict, optional): e.g. ``dict(type='Pretrained', checkpoint=...)``, loaded
+            strictly. Defaults to None: Kaiming-normal convs (fan-in, zero bias) as upstream.
+    """
+
+    arch_zoo = {
+        **dict.fromkeys(['ti', 'tiny'], dict(channels=[48, 96, 240, 384], depths=[2, 2, 6, 2])),
+        **dict.fromkeys(['s', 'small'], dict(channels=[80, 160, 400, 640], depths=[2, 2, 6, 2])),
+        **dict.fromkeys(['m', 'medium'], dict(channels=[96, 192, 384, 768],
+                                              depths=[2, 2, 16, 2])),
+        **dict.fromkeys(['b', 'base'], dict(channels=[128, 256, 512, 1024],
+                                            depths=[2, 2, 18, 2])),
+    }
+    num_stages = 4
+    stem_stride = 4
+
+    def __init__(self, arch='s', k=9, reduce_ratios=(4, 2, 1, 1), max_dilation=5, ffn_ratio=4,
+                 pretrain_img_size=224, out_indices=(0, 1, 2, 3), frozen_stages=-1,
+                 norm_eval=False, with_cp=False, drop_path_rate=0., norm_cfg=dict(type='BN'),
+                 act_cfg=dict(type='GELU'), init_cfg=None):
+        if init_cfg is None:
+            init_cfg = dict(type='Kaiming', layer='Conv2d', mode='fan_in', bias=0.)
+        super().__init__(out_indices, frozen_stages, norm_eval, init_cfg)
+        arch = select_arch(arch, self.arch_zoo, ('channels', 'depths'))
+        channels, depths = list(arch['channels']), list(arch['depths'])
+        if len(channels) != self.num_stages or len(depths) != self.num_stages:
+            raise ValueError(f'arch needs {self.num_stages} channels and depths, got '
+                             f'{channels} and {depths}')
+        if len(reduce_ratios) != self.num_stages:
+            raise ValueError(f'reduce_ratios needs {self.num_stages} entries, got {reduce_ratios}')
+        if pretrain_img_size % 32:
+            raise ValueError(f'pretrain_img_size must be a multiple of 32, got {pretrain_img_size}')
+        self.with_cp = with_cp
+
+        self.stem = nn.Sequential(
+            conv_norm_act(3, channels[0] // 2, 3, stride=2, norm_cfg=norm_cfg, act_cfg=act_cfg),
+            conv_norm_act(channels[0] // 2, channels[0], 3, stride=2, norm_cfg=norm_cfg,
+                          act_cfg=act_cfg),
+            conv_norm_act(channels[0], channels[0], 3, norm_cfg=norm_cfg))
+        grid = pretrain_img_size // self.stem_stride
+        self.pos_embed = nn.Parameter(torch.zeros(1, channels[0], grid, grid))
+
+        drop_rates = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
+        self.stages = nn.ModuleList()
+        block_index = 0
+        for i, (width, depth) in enumerate(zip(channels, depths)):
+            downsample = None
+            if i > 0:
+                downsample = conv_norm_act(channels[i - 1], width, 3, stride=2,
+                                           norm_cfg=norm_cfg)
+                grid //= 2
+            blocks = []
+            for _ in range(depth):
+                blocks.append(ViGBlock(
+                    width, k, dilation=min(block_index // 4 + 1, max_dilation),
+                    reduce_ratio=reduce_ratios[i], trained_grid=grid, ffn_ratio=ffn_ratio,
+                    drop_path=drop_rates[block_index], with_cp=with_cp, norm_cfg=norm_cfg,
+                    act_cfg=act_cfg))
+                block_index += 1
+            self.stages.append(PyramidViGStage(downsample, blocks))
+
+        self._setup_outputs(channels, [self.stem_stride * 2**i for i in range(self.num_stages)])
+
+    def _frozen_modules(self, num_stages):
+        return [self.stem, self.pos_embed, *self.stages[:num_stages]]
+
+    def forward(self, x):
+        x = self.stem(x)
+        pos_embed = self.pos_embed
+        if pos_embed.shape[-2:] != x.shape[-2:]:
+            pos_embed = F.interpolate(pos_embed, size=x.shape[-2:], mode='bicubic',
+                                      align_corners=False)
+        x = x + pos_embed
+        outs = []
+        for i, stage in enumerate(self.stages):
+            x = stage(x)
+            if i in self.out_indices:
+                outs.append(x)
+        return tuple(outs)
+
+
+def _official_block_map(depths):
+    """``{flat upstream backbone index: mmghost prefix}`` for the Pyramid ViG layout."""
+    mapping, flat = {}, 0
+    for stage, depth in enumerate(depths):
+        if stage > 0:
+            mapping[flat] = f'stages.{stage}.downsample'
+            flat += 1
+        for block in range(depth):
+            mapping[flat] = f'stages.{stage}.blocks.{block}'
+            flat += 1
+    return mapping
+
+
+# Official sub-keys -> mmghost sub-keys, under each flat ``backbone.{i}`` entry.
+_OFFICIAL_BLOCK_KEYS = {
+    '0.fc1.0.': 'grapher.fc1.conv.', '0.fc1.1.': 'grapher.fc1.bn.',
+    '0.graph_conv.gconv.nn.0.': 'grapher.graph_conv.conv.conv.',
+    '0.graph_conv.gconv.nn.1.': 'grapher.graph_conv.conv.bn.',
+    '0.fc2.0.': 'grapher.fc2.conv.', '0.fc2.1.': 'grapher.fc2.bn.',
+    '0.relative_pos': 'grapher.relative_pos',
+    '1.fc1.0.': 'ffn.fc1.conv.', '1.fc1.1.': 'ffn.fc1.bn.',
+    '1.fc2.0.': 'ffn.fc2.conv.', '1.fc2.1.': 'ffn.fc2.bn.',
+}
+_OFFICIAL_DOWNSAMPLE_KEYS = {'conv.0.': 'conv.', 'conv.1.': 'bn.'}
+_OFFICIAL_STEM_KEYS = {'0.': '0.conv.', '1.': '0.bn.', '3.': '1.conv.', '4.': '1.bn.',
+                       '6.': '2.conv.', '7.': '2.bn.'}
+
+
+def _rename(rest, table, key):
+    for old, new in table.items():
+        if rest.startswith(old):
+            return new + rest[len(old):]
+    raise KeyError(f'Unknown official Pyramid ViG key {key!r}')
+
+
+def convert_official_pyramid_vig(state_dict):
+    """Converts an official Pyramid ViG state dict (``pyramid_vig.py``) to :class:`PyramidViG`.
+
+    The classifier (``prediction.*``) is dropped. The stage depths are read from the keys.
+
+    Raises:
+        KeyError: a key that is not part of the official layout.
+    """
+    flat_indices = sorted({int(k.split('.')[1]) for k in state_dict if k.startswith('backbone.')})
+    downsamples = sorted({int(k.split('.')[1]) for k in state_dict
+                          if k.startswith('backbone.') and k.split('.')[2] == 'conv'})
+    if not flat_indices or len(downsamples) != 3:
+        raise KeyError('Not an official Pyramid ViG state dict (needs backbone.{i} blocks and '
+                       'three backbone.{i}.conv downsamples)')
+    bounds = [0, *downsamples, flat_indices[-1] + 1]
+    depths = [bounds[i + 1] - bounds[i] - (i > 0) for i in range(4)]
+    block_map = _official_block_map(depths)
+    converted = {}
+    for key, value in state_dict.items():
+        if key.startswith('prediction.'):
+            continue
+        if key == 'pos_embed':
+            converted[key] = value
+        elif key.startswith('stem.convs.'):
+            converted['stem.' + _rename(key[len('stem.convs.'):], _OFFICIAL_STEM_KEYS, key)] = value
+        elif key.startswith('backbone.'):
+            _, index, rest = key.split('.', 2)
+            prefix = block_map[int(index)]
+            table = _OFFICIAL_DOWNSAMPLE_KEYS if prefix.endswith('downsample') \
+                else _OFFICIAL_BLOCK_KEYS
+            converted[f'{prefix}.{_rename(rest, table, key)}'] = value
+        else:
+            raise KeyError(f'Unknown official Pyramid ViG key {key!r}')
+    return converted
+
+
+PyramidViG.official_converter = staticmethod(convert_official_pyramid_vig)

@@ -1,0 +1,5 @@
+from .graph import (ConvFFN, Grapher, MaxRelativeGraphConv, ViGBlock, dilated_knn,
+                    effective_k_dilation, official_relative_pos, sincos_grid_embedding)
+
+__all__ = ['ConvFFN', 'Grapher', 'MaxRelativeGraphConv', 'ViGBlock', 'dilated_knn',
+           'effective_k_dilation', 'official_relative_pos', 'sincos_grid_embedding']

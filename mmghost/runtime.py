@@ -1,0 +1,183 @@
+"""Shared plumbing of ``tools/train.py`` and ``tools/test.py``.
+
+The tools run mmdet and mmseg configs alike. What they need beyond mmengine's ``Runner``:
+
+* :func:`detect_task` / :func:`setup_task`: the config's ``default_scope`` names the downstream
+  package (``mmdet``, ``mmseg`` or ``mmpretrain``); its modules are registered and its scope made
+  the default before the runner is built.
+* :func:`setup_cpu_distributed`: mmengine 0.10's ``init_dist`` calls ``torch.cuda.set_device``
+  and its DDP wrapper passes ``device_ids=[LOCAL_RANK]``, so ``--launcher pytorch`` fails on a
+  machine without CUDA. Without CUDA, this initialises a gloo process group from the launcher's
+  environment variables (``Runner.setup_env`` skips ``init_dist`` once a group exists) and asks
+  for a device-less ``MMDistributedDataParallel``.
+* :func:`build_runner`, :func:`default_work_dir`, :func:`enable_visualization`.
+"""
+import datetime
+import importlib
+import os
+import os.path as osp
+import subprocess
+import warnings
+
+import torch
+import torch.distributed as torch_dist
+
+#: ``default_scope`` -> package whose ``utils.register_all_modules`` registers its modules.
+TASK_PACKAGES = ('mmdet', 'mmseg', 'mmpretrain')
+
+
+def detect_task(cfg):
+    """The downstream package a config is written for: ``'mmdet'``, ``'mmseg'`` or
+    ``'mmpretrain'``, read from its ``default_scope``.
+
+    Raises:
+        ValueError: the config has no ``default_scope`` or names another package.
+    """
+    scope = cfg.get('default_scope', None)
+    if scope in TASK_PACKAGES:
+        return scope
+    raise ValueError(
+        f"Cannot tell the task of this config: default_scope is {scope!r}; set "
+        f"default_scope to one of {list(TASK_PACKAGES)} (detection and instance segmentation: "
+        "'mmdet', semantic segmentation: 'mmseg', classification: 'mmpretrain')")
+
+
+def setup_task(cfg):
+    """Registers the task package's modules, makes its scope the default and imports mmghost.
+
+    Returns:
+        str: The task (see :func:`detect_task`).
+    """
+    task = detect_task(cfg)
+    importlib.import_module(f'{task}.utils').register_all_modules(init_default_scope=False)
+    from mmengine.registry import init_default_scope
+    init_default_scope(task)
+    importlib.import_module('mmghost')  # aliases into mmdet/mmseg MODELS, checkpoint loading
+    if task == 'mmdet':
+        # mmdet's tools do this too: fewer torch.compile recompilations (DYNAMO_CACHE_SIZE_LIMIT)
+        from mmdet.utils import setup_cache_size_limit_of_dynamo
+        setup_cache_size_limit_of_dynamo()
+    return task
+
+
+def default_work_dir(config_path):
+    """``./work_dirs/<config file name without extension>`` (the OpenMMLab default)."""
+    return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
+def _env_from_mpi():
+    os.environ.setdefault('MASTER_PORT', '29500')
+    if 'MASTER_ADDR' not in os.environ:
+        raise KeyError('The environment variable MASTER_ADDR is not set')
+    os.environ['WORLD_SIZE'] = os.environ['OMPI_COMM_WORLD_SIZE']
+    os.environ['RANK'] = os.environ['OMPI_COMM_WORLD_RANK']
+    os.environ['LOCAL_RANK'] = os.environ['OMPI_COMM_WORLD_LOCAL_RANK']
+
+
+def _env_from_slurm(port=None):
+    node_list = os.environ['SLURM_NODELIST']
+    if 'MASTER_ADDR' not in os.environ:
+        os.environ['MASTER_ADDR'] = subprocess.getoutput(
+            f'scontrol show hostname {node_list} | head -n1')
+    if port is not None:
+        os.environ['MASTER_PORT'] = str(port)
+    os.environ.setdefault('MASTER_PORT', '29500')
+    os.environ['WORLD_SIZE'] = os.environ['SLURM_NTASKS']
+    os.environ['RANK'] = os.environ['SLURM_PROCID']
+    os.environ['LOCAL_RANK'] = os.environ.get('SLURM_LOCALID', '0')
+
+
+def setup_cpu_distributed(cfg, launcher):
+    """Starts CPU (gloo) distributed training when there is a launcher but no CUDA device.
+
+    Does nothing (returns False) for ``launcher='none'``, when CUDA is available (mmengine's own
+    ``init_dist`` handles that) or when a process group already exists. Otherwise it fills the
+    torch.distributed environment variables for ``slurm``/``mpi`` launchers (``pytorch``, i.e.
+    torchrun, sets them itself), initialises a gloo process group (timeout from
+    ``env_cfg.dist_cfg.timeout`` if set) and sets ``cfg.model_wrapper_cfg`` to a
+    ``MMDistributedDataParallel`` with ``device_ids=None`` (CPU module), keeping any other
+    wrapper options of the config. SyncBN layers in ``cfg.model`` become BN (torch syncs CUDA
+    tensors only).
+
+    Returns:
+        bool: Whether the gloo group was initialised here.
+    """
+    if launcher == 'none' or torch.cuda.is_available() or torch_dist.is_initialized():
+        return False
+    dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg', {}) or {})
+    if launcher == 'mpi':
+        _env_from_mpi()
+    elif launcher == 'slurm':
+        _env_from_slurm(dist_cfg.get('port'))
+    elif launcher != 'pytorch':
+        raise ValueError(f'Invalid launcher type: {launcher!r}')
+    kwargs = {}
+    if dist_cfg.get('timeout') is not None:
+        kwargs['timeout'] = datetime.timedelta(seconds=dist_cfg['timeout'])
+    torch_dist.init_process_group(backend='gloo', rank=int(os.environ['RANK']),
+                                  world_size=int(os.environ['WORLD_SIZE']), **kwargs)
+    env_cfg = dict(cfg.get('env_cfg', None) or {})
+    env_cfg['dist_cfg'] = dict(dist_cfg, backend='gloo')  # what is really used, for the log
+    cfg.env_cfg = env_cfg
+
+    # torch's SyncBatchNorm only syncs CUDA tensors (a CPU input raises ValueError in training)
+    if _replace_sync_bn(cfg.model) or cfg.get('sync_bn', None):
+        cfg.sync_bn = None
+        warnings.warn('CPU distributed training: SyncBN needs CUDA, using per-process BN')
+
+    wrapper = dict(cfg.get('model_wrapper_cfg', None) or {})
+    wrapper.setdefault('type', 'MMDistributedDataParallel')
+    # mmengine fills device_ids=[LOCAL_RANK] only where the config leaves it out; a CPU module
+    # needs None. broadcast_buffers/find_unused_parameters as mmengine's default wrapper.
+    wrapper['device_ids'] = None
+    wrapper.setdefault('broadcast_buffers', False)
+    wrapper.setdefault('find_unused_parameters', cfg.get('find_unused_parameters', False))
+    cfg.model_wrapper_cfg = wrapper
+    return True
+
+
+def _replace_sync_bn(node):
+    """Turns every ``type='SyncBN'`` (or ``'MMSyncBN'``) norm config in ``node`` into BN."""
+    replaced = False
+    if isinstance(node, dict):
+        if node.get('type') in ('SyncBN', 'MMSyncBN', 'TorchSyncBN'):
+            node['type'] = 'BN'
+            replaced = True
+        for value in node.values():
+            replaced = _replace_sync_bn(value) or replaced
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            replaced = _replace_sync_bn(value) or replaced
+    return replaced
+
+
+def build_runner(cfg):
+    """``Runner.from_cfg(cfg)``, or the registered ``cfg.runner_type`` runner if set."""
+    if 'runner_type' in cfg:
+        from mmengine.registry import RUNNERS
+        return RUNNERS.build(cfg)
+    from mmengine.runner import Runner
+    return Runner.from_cfg(cfg)
+
+
+def enable_visualization(cfg, task, show=False, show_dir=None, wait_time=2.):
+    """Turns the config's visualization hook on for testing, as mmdet's / mmseg's test tools.
+
+    ``show_dir`` is relative to the run's ``work_dir/<timestamp>`` for mmdet and to the
+    visualizer's save dir for mmseg (each package's own convention).
+    """
+    hooks = cfg.get('default_hooks', {})
+    if 'visualization' not in hooks:
+        raise RuntimeError('--show/--show-dir need a visualization hook in default_hooks, '
+                           "e.g. visualization=dict(type='DetVisualizationHook')")
+    hook = hooks['visualization']
+    hook['draw'] = True
+    if show:
+        hook['show'] = True
+        hook['wait_time'] = wait_time
+    if show_dir:
+        if task == 'mmseg':
+            cfg.visualizer['save_dir'] = show_dir
+        else:
+            hook['test_out_dir'] = show_dir
+    return cfg

@@ -1,0 +1,29 @@
+"""mmghost: Huawei Noah's efficient backbones as OpenMMLab (mmdet / mmseg / mmpretrain) plugins."""
+from setuptools import find_packages, setup
+
+setup(
+    name='mmghost',
+    version='0.1.0',
+    description="Huawei Noah's efficient vision backbones for OpenMMLab detection, "
+    'segmentation and classification',
+    long_description=open('README.md', encoding='utf-8').read(),
+    long_description_content_type='text/markdown',
+    license='Apache-2.0',
+    python_requires='>=3.9',
+    packages=find_packages(include=['mmghost', 'mmghost.*']),
+    install_requires=[
+        # torch and torchvision must be a matching pair; tools/env.sh installs 2.14.1 / 0.29.1.
+        'torch>=2.1',
+        'torchvision>=0.16',
+        'mmengine==0.10.7',
+        # mmdet 3.3.0 and mmsegmentation 1.2.2 refuse mmcv >= 2.2; 2.1.0 must be built with ops.
+        'mmcv==2.1.0',
+        'mmdet==3.3.0',
+        'mmsegmentation==1.2.2',
+        'mmpretrain==1.2.0',
+        'numpy',
+        'pycocotools',
+        'matplotlib',
+    ],
+    extras_require={'tests': ['pytest']},
+)

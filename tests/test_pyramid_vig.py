@@ -1,0 +1,147 @@
+"""PyramidViG backbone: shapes at several sizes, arch table, freezing, norm_eval, with_cp, errors."""
+import pytest
+import torch
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmghost.models.backbones import PyramidViG
+
+CHANNELS = {
+    'ti': (48, 96, 240, 384),
+    's': (80, 160, 400, 640),
+    'm': (96, 192, 384, 768),
+    'b': (128, 256, 512, 1024),
+}
+
+
+@pytest.fixture(scope='module')
+def small_model():
+    return PyramidViG(arch='s').eval()
+
+
+@pytest.mark.parametrize('size', [(224, 224), (256, 320), (800, 1216)])
+def test_output_shapes_at_any_aspect_ratio(small_model, size):
+    height, width = size
+    with torch.no_grad():
+        outs = small_model(torch.randn(1, 3, height, width))
+    assert small_model.out_channels == CHANNELS['s']
+    assert small_model.out_strides == (4, 8, 16, 32)
+    assert len(outs) == 4
+    for out, channels, stride in zip(outs, small_model.out_channels, small_model.out_strides):
+        assert out.shape == (1, channels, height // stride, width // stride)
+        assert torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize('out_indices, channels, strides', [
+    ((1, 3), (160, 640), (8, 32)),
+    ((-1, ), (640, ), (32, )),
+    (2, (400, ), (16, )),
+])
+def test_out_indices(out_indices, channels, strides):
+    model = PyramidViG(arch='s', out_indices=out_indices).eval()
+    with torch.no_grad():
+        outs = model(torch.randn(1, 3, 128, 96))
+    assert model.out_channels == channels
+    assert model.out_strides == strides
+    assert [o.shape[1] for o in outs] == list(channels)
+    assert [(128 // o.shape[2], 96 // o.shape[3]) for o in outs] == [(s, s) for s in strides]
+
+
+@pytest.mark.parametrize('arch, alias', [
+    ('ti', 'tiny'), ('s', 'small'), ('m', 'medium'), ('b', 'base')])
+def test_arch_table_matches_mmpretrain(arch, alias):
+    from mmpretrain.models.backbones import PyramidVig
+    model = PyramidViG(arch=arch)
+    assert model.stage_channels == CHANNELS[arch]
+    assert PyramidViG(arch=alias).stage_channels == CHANNELS[arch]
+    peer = PyramidVig(alias)
+    peer_trainable = sum(p.numel() for p in peer.parameters() if p.requires_grad)
+    assert sum(p.numel() for p in model.parameters()) == peer_trainable
+    # relative_pos is a frozen term: a buffer here, a requires_grad=False parameter upstream.
+    assert all(not name.endswith('relative_pos') for name, _ in model.named_parameters())
+
+
+# Official README parameter counts (millions) include the ImageNet head (conv C3->1024, BN,
+# conv 1024->1000) and exclude the frozen relative_pos tensors. (The README's M and B entries
+# do not follow that rule; both agree with mmpretrain's PyramidVig above.)
+@pytest.mark.parametrize('arch, millions', [('ti', 10.7), ('s', 27.3)])
+def test_param_count_matches_official_readme(arch, millions):
+    model = PyramidViG(arch=arch)
+    head = model.stage_channels[-1] * 1024 + 1024 + 2 * 1024 + 1024 * 1000 + 1000
+    assert round((sum(p.numel() for p in model.parameters()) + head) / 1e6, 1) == millions
+
+
+def _trainable(module):
+    return [p.requires_grad for p in module.parameters()]
+
+
+@pytest.mark.parametrize('frozen_stages', [-1, 0, 1, 2, 4])
+def test_frozen_stages(frozen_stages):
+    model = PyramidViG(arch='ti', frozen_stages=frozen_stages)
+    for _ in range(2):  # freezing holds through train()
+        model.train()
+        stem_frozen = frozen_stages >= 0
+        assert not any(_trainable(model.stem)) if stem_frozen else all(_trainable(model.stem))
+        assert model.pos_embed.requires_grad is not stem_frozen
+        assert model.stem.training is not stem_frozen
+        for i, stage in enumerate(model.stages):
+            frozen = i < frozen_stages
+            assert all(not t for t in _trainable(stage)) if frozen else all(_trainable(stage))
+            assert all(not m.training for m in stage.modules()) if frozen else stage.training
+
+
+def test_norm_eval_keeps_batchnorm_in_eval():
+    model = PyramidViG(arch='ti', norm_eval=True).train()
+    norms = [m for m in model.modules() if isinstance(m, _BatchNorm)]
+    assert norms and all(not m.training for m in norms)
+    model = PyramidViG(arch='ti', norm_eval=False).train()
+    assert all(m.training for m in model.modules() if isinstance(m, _BatchNorm))
+
+
+def test_train_and_eval_return_the_model():
+    model = PyramidViG(arch='ti')
+    assert model.eval() is model
+    assert model.train() is model
+
+
+def test_with_cp_same_outputs_and_gradients():
+    plain = PyramidViG(arch='ti', drop_path_rate=0.)
+    checkpointed = PyramidViG(arch='ti', with_cp=True, drop_path_rate=0.)
+    checkpointed.load_state_dict(plain.state_dict())
+    x = torch.randn(2, 3, 96, 128)
+    results = []
+    for model in (plain, checkpointed):
+        model.train()
+        outs = model(x)
+        sum(o.pow(2).mean() for o in outs).backward()
+        results.append(([o.detach() for o in outs],
+                        {n: p.grad.clone() for n, p in model.named_parameters()}))
+    (outs_a, grads_a), (outs_b, grads_b) = results
+    for a, b in zip(outs_a, outs_b):
+        torch.testing.assert_close(a, b)
+    assert grads_a.keys() == grads_b.keys()
+    for name in grads_a:
+        torch.testing.assert_close(grads_a[name], grads_b[name], msg=name)
+
+
+def test_tiny_input_clamps_neighbours():
+    model = PyramidViG(arch='ti').eval()
+    with torch.no_grad():
+        outs = model(torch.randn(1, 3, 64, 64))  # stage 4 has 2x2 = 4 nodes for k=9
+    assert outs[-1].shape == (1, 384, 2, 2)
+    assert all(torch.isfinite(o).all() for o in outs)
+
+
+@pytest.mark.parametrize('kwargs, message', [
+    (dict(arch='xl'), "choose one of ['b', 'base', 'm', 'medium', 's', 'small', 'ti', 'tiny']"),
+    (dict(arch=dict(channels=[8, 16, 32, 64])), "missing ['depths']"),
+    (dict(out_indices=(4, )), 'out_indices must be a non-empty sequence of stage indices in'),
+    (dict(out_indices=()), 'out_indices must be a non-empty sequence'),
+    (dict(out_indices=(0, -4)), 'names a stage twice'),
+    (dict(frozen_stages=5), 'frozen_stages must be an int in [-1, 4]'),
+    (dict(frozen_stages=-2), 'frozen_stages must be an int in [-1, 4]'),
+    (dict(reduce_ratios=(4, 2, 1)), 'reduce_ratios needs 4 entries'),
+])
+def test_bad_arguments_raise_clear_errors(kwargs, message):
+    with pytest.raises(ValueError) as error:
+        PyramidViG(**{'arch': 'ti', **kwargs})
+    assert message in str(error.value)

@@ -1,0 +1,55 @@
+"""Registration: the mmghost scope from every host registry, unscoped names in mmdet and mmseg."""
+import pytest
+from mmengine.registry import DefaultScope
+
+import mmghost
+from mmghost.models.backbones import PyramidViG
+
+
+def _host_registries():
+    from mmdet.registry import MODELS as MMDET
+    from mmpretrain.registry import MODELS as MMPRETRAIN
+    from mmseg.registry import MODELS as MMSEG
+    return {'mmdet': MMDET, 'mmseg': MMSEG, 'mmpretrain': MMPRETRAIN}
+
+
+@pytest.mark.parametrize('host', ['mmdet', 'mmseg', 'mmpretrain'])
+def test_scoped_name_builds_from_every_host(host):
+    registry = _host_registries()[host]
+    with DefaultScope.overwrite_default_scope(host):
+        model = registry.build(dict(type='mmghost.PyramidViG', arch='ti', out_indices=(3, )))
+    assert isinstance(model, PyramidViG)
+    assert model.out_channels == (384, )
+
+
+@pytest.mark.parametrize('host', ['mmdet', 'mmseg'])
+def test_unscoped_name_builds_under_default_scope(host):
+    registry = _host_registries()[host]
+    with DefaultScope.overwrite_default_scope(host):
+        model = registry.build(dict(type='PyramidViG', arch='ti'))
+    assert isinstance(model, PyramidViG)
+
+
+def test_mmpretrain_keeps_its_own_vig_models():
+    from mmpretrain.models.backbones import PyramidVig, Vig
+    registry = _host_registries()['mmpretrain']
+    assert registry.get('PyramidVig') is PyramidVig
+    assert registry.get('Vig') is Vig
+    assert 'PyramidViG' not in registry.module_dict
+
+
+def test_register_in_downstream_is_idempotent_and_never_overrides():
+    import mmdet.models  # noqa: F401  (fills mmdet's registry, ResNet included)
+    mmghost.register_in_downstream()
+    mmdet_models = _host_registries()['mmdet']
+    assert mmdet_models.get('PyramidViG') is PyramidViG
+
+    class Impostor:
+        pass
+
+    mmghost.MODELS.register_module(name='ResNet', module=Impostor)
+    try:
+        with pytest.raises(KeyError, match='ResNet is already registered in mmdet.registry'):
+            mmghost.register_in_downstream()
+    finally:
+        mmghost.MODELS.module_dict.pop('ResNet')

@@ -1,0 +1,112 @@
+"""tools/train.py, tools/test.py and tools/dist_train.sh on the RetinaNet demo config, on CPU.
+
+Each tool runs as a user runs it (a subprocess in a folder holding ``data/demo``), with
+``--cfg-options`` shrinking the job to two iterations on four images.
+"""
+import glob
+import os
+import os.path as osp
+import re
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from mmghost.demo import make_demo_dataset
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIG = osp.join(REPO_ROOT, 'configs', 'demo', 'retinanet_pvig-s_demo.py')
+TIMEOUT = 600
+
+# 4 train images, 2 per batch (1 per process for dist), 1 epoch = 2 iterations; an untrained
+# detector scores below 0.05, so every box is kept for the evaluator.
+SMALL = [
+    'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
+    'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
+    'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
+    'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False',
+    'model.test_cfg.score_thr=0.0', 'default_hooks.logger.interval=1', 'randomness.seed=0',
+]
+
+
+@pytest.fixture(scope='module')
+def workspace(tmp_path_factory):
+    """A folder with ``data/demo`` (4 train, 2 val images), the tools' working directory."""
+    root = tmp_path_factory.mktemp('tools')
+    make_demo_dataset(root / 'data' / 'demo', num_train=4, num_val=2, seed=0)
+    return root
+
+
+def run(cmd, cwd, extra_env=None):
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join(filter(None, [REPO_ROOT, env.get('PYTHONPATH')]))
+    env.update(extra_env or {})
+    proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=TIMEOUT)
+    assert proc.returncode == 0, f'{" ".join(map(str, cmd))} failed:\n{proc.stdout[-6000:]}'
+    return proc.stdout
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope='module')
+def trained(workspace):
+    """tools/train.py, 2 iterations; returns (work_dir, checkpoint, log)."""
+    work_dir = workspace / 'work_dirs' / 'train'
+    log = run([sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'), CONFIG,
+               '--work-dir', str(work_dir), '--cfg-options', 'train_dataloader.batch_size=2',
+               *SMALL], cwd=workspace)
+    return work_dir, work_dir / 'epoch_1.pth', log
+
+
+def test_train_writes_checkpoint(trained):
+    work_dir, checkpoint, log = trained
+    assert checkpoint.is_file()
+    assert (work_dir / 'last_checkpoint').read_text().strip().endswith('epoch_1.pth')
+    # the usual mmdet log: two training iterations, then the COCO evaluation
+    assert re.search(r'Epoch\(train\)\s+\[1\]\[1/2\].*loss: \d', log), log[-3000:]
+    assert re.search(r'Epoch\(train\)\s+\[1\]\[2/2\]', log), log[-3000:]
+    assert 'coco/bbox_mAP' in log
+    assert 'Saving checkpoint at 1 epochs' in log
+
+
+def test_train_default_work_dir(workspace):
+    """Without --work-dir the run goes to ./work_dirs/<config name>."""
+    run([sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'), CONFIG,
+         '--cfg-options', 'train_dataloader.batch_size=4', 'train_cfg.val_interval=2',
+         *[o for o in SMALL if not o.startswith('train_cfg.val_interval')]], cwd=workspace)
+    assert (workspace / 'work_dirs' / 'retinanet_pvig-s_demo' / 'epoch_1.pth').is_file()
+
+
+def test_test_evaluates_checkpoint(trained, workspace):
+    _, checkpoint, _ = trained
+    work_dir = workspace / 'work_dirs' / 'test'
+    out = work_dir / 'results.pkl'
+    log = run([sys.executable, osp.join(REPO_ROOT, 'tools', 'test.py'), CONFIG, str(checkpoint),
+               '--work-dir', str(work_dir), '--out', str(out), '--cfg-options', *SMALL],
+              cwd=workspace)
+    assert 'Load checkpoint from' in log
+    assert re.search(r'Epoch\(test\)\s+\[2/2\].*coco/bbox_mAP: -?\d', log), log[-3000:]
+    assert out.is_file()
+
+
+def test_dist_train_two_cpu_processes(workspace):
+    """tools/dist_train.sh CONFIG 2: torchrun, two processes, gloo (no CUDA needed)."""
+    work_dir = workspace / 'work_dirs' / 'dist'
+    log = run(['bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), CONFIG, '2',
+               '--work-dir', str(work_dir), '--cfg-options', 'train_dataloader.batch_size=1',
+               *SMALL],
+              cwd=workspace, extra_env=dict(PORT=str(free_port()), OMP_NUM_THREADS='1'))
+    assert (work_dir / 'epoch_1.pth').is_file()
+    logs = glob.glob(str(work_dir / '*' / '*.log'))
+    assert logs
+    text = open(logs[0], encoding='utf-8').read()
+    assert re.search(r'World size: 2', text), text[:3000]
+    # 4 images / (2 processes x 1 image) = 2 iterations per epoch
+    assert re.search(r'Epoch\(train\)\s+\[1\]\[2/2\]', text)
+    assert 'coco/bbox_mAP' in text

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Creates (or reuses) the mmghost Python environment, then runs the given command inside it.
+#
+#   tools/env.sh python tools/demo.py
+#   tools/env.sh python -m pytest tests
+#
+# mmcv 2.1.0 has no wheel for torch 2.14, so it is built once from the PyPI sdist with its ops
+# and kept in a wheelhouse keyed by Python and torch version (pip's own cache is keyed by neither
+# and would hand a wheel built against another torch back, which crashes at import).
+#
+# Environment knobs:
+#   MMGHOST_VENV        venv path          (default ~/.cache/mmghost/venv-py<ver>-torch<ver>)
+#   MMGHOST_WHEELHOUSE  built mmcv wheels  (default ~/.cache/mmghost/wheelhouse/py<ver>-torch<ver>[-cuda])
+#   TORCH_VERSION / TORCHVISION_VERSION   a matching pair (default 2.14.1 / 0.29.1)
+#   FORCE_CUDA=1        build mmcv's CUDA ops too (needs nvcc matching torch's CUDA)
+#   MAX_JOBS            parallel compile jobs for the mmcv build (default: all cores)
+set -euo pipefail
+
+_mmghost_setup() {
+  local repo py_tag torch_v tv_v key venv wheelhouse stamp want
+  repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  py_tag="$(python3 -c 'import sys; print(f"{sys.version_info[0]}{sys.version_info[1]}")')"
+  torch_v="${TORCH_VERSION:-2.14.1}"
+  tv_v="${TORCHVISION_VERSION:-0.29.1}"
+  key="py${py_tag}-torch${torch_v}"
+  [ "${FORCE_CUDA:-0}" = 1 ] && key="${key}-cuda"
+  venv="${MMGHOST_VENV:-$HOME/.cache/mmghost/venv-${key}}"
+  wheelhouse="${MMGHOST_WHEELHOUSE:-$HOME/.cache/mmghost/wheelhouse/${key}}"
+  stamp="$venv/.mmghost-setup"
+  want="$(cat "$repo/setup.py" "$repo/tools/env.sh" | sha256sum | cut -c1-16)|$repo"
+
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    # shellcheck disable=SC1091
+    source "$venv/bin/activate"
+    return 0
+  fi
+
+  echo "[setup_env] environment: $venv" >&2
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  # shellcheck disable=SC1091
+  source "$venv/bin/activate"
+  local pipq=(python -m pip install -qq --disable-pip-version-check)
+  "${pipq[@]}" "torch==${torch_v}" "torchvision==${tv_v}"
+  # mmcv's setup.py imports pkg_resources, which setuptools 81 removed.
+  "${pipq[@]}" 'setuptools>=77,<81' wheel ninja
+
+  mkdir -p "$wheelhouse"
+  if ! ls "$wheelhouse"/mmcv-2.1.0-*.whl >/dev/null 2>&1; then
+    local build
+    build="$(mktemp -d)"
+    echo "[setup_env] building mmcv 2.1.0 with ops (about 30 min on 2 cores) in $build" >&2
+    python -m pip download --quiet --no-deps --no-binary :all: --no-build-isolation \
+      -d "$build" mmcv==2.1.0
+    tar -xzf "$build"/mmcv-2.1.0.tar.gz -C "$build"
+    # torch >= 2.10 headers need C++20; mmcv 2.1.0 hard-codes c++14/17 in its own setup.py.
+    sed -i -e 's/-std=c++1[47]/-std=c++20/g' -e 's#/std:c++1[47]#/std:c++20#g' \
+      "$build"/mmcv-2.1.0/setup.py
+    (cd "$build"/mmcv-2.1.0 && MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+      python -m pip wheel --no-deps --no-build-isolation -w "$build/dist" . >"$build/build.log" 2>&1) \
+      || { echo "[setup_env] mmcv build failed, log: $build/build.log" >&2; tail -40 "$build/build.log" >&2; return 1; }
+    mv "$build"/dist/mmcv-2.1.0-*.whl "$wheelhouse"/
+    rm -rf "$build"
+  fi
+  "${pipq[@]}" --find-links "$wheelhouse" --no-index --no-deps mmcv==2.1.0
+  "${pipq[@]}" --find-links "$wheelhouse" -e "$repo[tests]"
+  python -c 'import mmcv.ops, mmdet, mmseg, mmpretrain, mmghost' \
+    || { echo "[setup_env] import check failed" >&2; return 1; }
+  echo "$want" >"$stamp"
+}
+
+_mmghost_setup
+[ "$#" -eq 0 ] || exec "$@"
