@@ -1,0 +1,25 @@
+"""CUDA checks (skipped without a GPU): the same numbers on GPU as on CPU, detection-size input."""
+import pytest
+import torch
+
+from mmghost.models.backbones import PyramidViG
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+
+
+def test_gpu_outputs_equal_cpu_outputs_in_float64():
+    model = PyramidViG(arch='s').eval().double()
+    x = torch.randn(2, 3, 224, 320, dtype=torch.float64)
+    with torch.no_grad():
+        expected = model(x)
+        actual = model.cuda()(x.cuda())
+    for a, e in zip(actual, expected):
+        torch.testing.assert_close(a.cpu(), e, rtol=1e-7, atol=1e-9 * e.abs().max().item())
+
+
+def test_gpu_training_step_at_detection_size():
+    model = PyramidViG(arch='s', with_cp=True).cuda().train()
+    outs = model(torch.randn(2, 3, 800, 1216, device='cuda'))
+    sum(o.mean() for o in outs).backward()
+    assert [o.shape[-2:] for o in outs] == [(200, 304), (100, 152), (50, 76), (25, 38)]
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
