@@ -24,6 +24,9 @@ setup(
         'numpy',
         'pycocotools',
         'matplotlib',
+        # mmseg 1.2.2 lists these as extras, yet `import mmseg.models` needs them.
+        'ftfy',
+        'regex',
     ],
     extras_require={'tests': ['pytest']},
 )

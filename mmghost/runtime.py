@@ -163,8 +163,8 @@ def build_runner(cfg):
 def enable_visualization(cfg, task, show=False, show_dir=None, wait_time=2.):
     """Turns the config's visualization hook on for testing, as mmdet's / mmseg's test tools.
 
-    ``show_dir`` is relative to the run's ``work_dir/<timestamp>`` for mmdet and to the
-    visualizer's save dir for mmseg (each package's own convention).
+    Every test image is painted: mmdet writes them to ``work_dir/<timestamp>/<show_dir>``,
+    mmseg to ``<show_dir>/vis_data/vis_image`` (each package's own convention).
     """
     hooks = cfg.get('default_hooks', {})
     if 'visualization' not in hooks:
@@ -178,6 +178,7 @@ def enable_visualization(cfg, task, show=False, show_dir=None, wait_time=2.):
     if show_dir:
         if task == 'mmseg':
             cfg.visualizer['save_dir'] = show_dir
+            hook['interval'] = 1  # every image, as mmdet's test_out_dir (mmseg: every 50th)
         else:
             hook['test_out_dir'] = show_dir
     return cfg

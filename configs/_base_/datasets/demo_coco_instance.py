@@ -1,7 +1,8 @@
 # The synthetic coloured-shapes demo set as COCO instances, boxes + polygon masks
 # (`python tools/make_demo_data.py`):
 #   data/demo/coco/{train,val}/*.jpg, data/demo/coco/annotations/instances_{train,val}.json
-# Images are 192x192, 160x224 or 224x160 and are used at their own size.
+# Images are 192x192, 160x224 or 224x160 and are used at their own size (the Resize only
+# records scale_factor=1, which the detectors' post-processing needs).
 dataset_type = 'CocoDataset'
 data_root = 'data/demo/coco/'
 # must equal mmghost.demo.DEMO_CLASSES (tests/test_configs.py checks it)
@@ -13,11 +14,13 @@ backend_args = None
 train_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(type='Resize', scale_factor=1.0, keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs')
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='Resize', scale_factor=1.0, keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(type='PackDetInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
