@@ -60,6 +60,43 @@ def setup_task(cfg):
     return task
 
 
+def add_common_arguments(parser):
+    """Adds what tools/train.py and tools/test.py share: ``--work-dir``, ``--cfg-options``,
+    ``--launcher`` and ``--local-rank`` (mmdet's spelling and help)."""
+    from mmengine.config import DictAction
+    parser.add_argument('--work-dir', help='the dir to save logs, models and metrics')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override some settings in the used config, the key-value pair in xxx=yyy '
+        'format will be merged into config file. If the value to be overwritten is a list, '
+        'it should be like key="[a,b]" or key=a,b It also allows nested list/tuple values, '
+        'e.g. key="[(a,b),(c,d)]" Note that the quotation marks are necessary and that no '
+        'white space is allowed.')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    # torch.distributed.launch passes --local-rank (torch >= 2.0) or --local_rank
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_config(args):
+    """The config of ``args.config`` with the common arguments applied.
+
+    Sets ``LOCAL_RANK`` from ``--local-rank`` when the launcher did not, the launcher, the
+    ``--cfg-options`` and the work dir (CLI > config > ``./work_dirs/<config name>``).
+    """
+    from mmengine.config import Config
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = default_work_dir(args.config)
+    return cfg
+
+
 def default_work_dir(config_path):
     """``./work_dirs/<config file name without extension>`` (the OpenMMLab default)."""
     return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])

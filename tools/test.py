@@ -7,7 +7,6 @@ The task (mmdet or mmseg) is read from the config's ``default_scope``; the metri
 mmdet/mmseg do. Multi-process: ``tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCS [args]``.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -16,18 +15,16 @@ try:
 except ImportError:  # a source checkout that is not pip-installed
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
     import mmghost  # noqa: F401
-from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.config import ConfigDict
 
-from mmghost.runtime import (build_runner, default_work_dir, enable_visualization,
-                             setup_cpu_distributed, setup_task)
+from mmghost.runtime import (add_common_arguments, build_runner, enable_visualization,
+                             load_config, setup_cpu_distributed, setup_task)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test (and evaluate) a detector or segmentor')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir',
-                        help='the directory to save the file containing evaluation metrics')
     parser.add_argument(
         '--out', type=str,
         help='mmdet: dump the predictions to this pickle file for offline evaluation; '
@@ -39,35 +36,14 @@ def parse_args(argv=None):
     parser.add_argument('--wait-time', type=float, default=2, help='the interval of show (s)')
     parser.add_argument('--tta', action='store_true',
                         help="test-time augmentation: the config's tta_model and tta_pipeline")
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override some settings in the used config, the key-value pair in xxx=yyy '
-        'format will be merged into config file. If the value to be overwritten is a list, '
-        'it should be like key="[a,b]" or key=a,b It also allows nested list/tuple values, '
-        'e.g. key="[(a,b),(c,d)]" Note that the quotation marks are necessary and that no '
-        'white space is allowed.')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_common_arguments(parser)
+    return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
 
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = default_work_dir(args.config)
-
+    cfg = load_config(args)
     cfg.load_from = args.checkpoint
     task = setup_task(cfg)
 

@@ -7,7 +7,6 @@ The task is read from the config's ``default_scope``. Multi-GPU / multi-process:
 ``tools/dist_train.sh CONFIG NUM_PROCS [args]``; without CUDA the processes train on CPU (gloo).
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -16,15 +15,13 @@ try:
 except ImportError:  # a source checkout that is not pip-installed
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
     import mmghost  # noqa: F401
-from mmengine.config import Config, DictAction
-
-from mmghost.runtime import build_runner, default_work_dir, setup_cpu_distributed, setup_task
+from mmghost.runtime import (add_common_arguments, build_runner, load_config,
+                             setup_cpu_distributed, setup_task)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a detector or segmentor')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument('--amp', action='store_true', default=False,
                         help='enable automatic-mixed-precision training')
     parser.add_argument('--auto-scale-lr', action='store_true',
@@ -33,36 +30,14 @@ def parse_args(argv=None):
         '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint or, with no value, from the latest checkpoint in '
         'the work directory')
-    parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
-        help='override some settings in the used config, the key-value pair in xxx=yyy '
-        'format will be merged into config file. If the value to be overwritten is a list, '
-        'it should be like key="[a,b]" or key=a,b It also allows nested list/tuple values, '
-        'e.g. key="[(a,b),(c,d)]" Note that the quotation marks are necessary and that no '
-        'white space is allowed.')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    # torch.distributed.launch passes --local-rank (torch >= 2.0) or --local_rank
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_common_arguments(parser)
+    return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
 
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-
-    # work_dir priority: CLI > config > ./work_dirs/<config name>
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = default_work_dir(args.config)
+    cfg = load_config(args)
 
     if args.amp:
         optim_type = cfg.optim_wrapper.get('type', 'OptimWrapper')

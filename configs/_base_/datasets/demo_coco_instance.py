@@ -1,66 +1,24 @@
-# The synthetic coloured-shapes demo set as COCO instances, boxes + polygon masks
-# (`python tools/make_demo_data.py`):
-#   data/demo/coco/{train,val}/*.jpg, data/demo/coco/annotations/instances_{train,val}.json
-# Images are 192x192, 160x224 or 224x160 and are used at their own size (the Resize only
-# records scale_factor=1, which the detectors' post-processing needs).
-dataset_type = 'CocoDataset'
-data_root = 'data/demo/coco/'
-# must equal mmghost.demo.DEMO_CLASSES (tests/test_configs.py checks it)
-metainfo = dict(
-    classes=('circle', 'square', 'triangle'),
-    palette=[(220, 40, 40), (40, 180, 60), (50, 90, 220)])
-backend_args = None
+# The synthetic coloured-shapes demo set as COCO instances: boxes + polygon masks
+# (`python tools/make_demo_data.py`); the detection demo set with masks loaded and evaluated.
+_base_ = './demo_coco_detection.py'
 
 train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(type='Resize', scale_factor=1.0, keep_ratio=True),
+    dict(type='Resize', scale_factor={{_base_.img_scale_factor}}, keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs')
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='Resize', scale_factor=1.0, keep_ratio=True),
+    dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
+    dict(type='Resize', scale_factor={{_base_.img_scale_factor}}, keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(type='PackDetInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))
 ]
-train_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    batch_sampler=dict(type='AspectRatioBatchSampler'),
-    dataset=dict(
-        type=dataset_type,
-        metainfo=metainfo,
-        data_root=data_root,
-        ann_file='annotations/instances_train.json',
-        data_prefix=dict(img='train/'),
-        filter_cfg=dict(filter_empty_gt=True, min_size=8),
-        pipeline=train_pipeline,
-        backend_args=backend_args))
-val_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        metainfo=metainfo,
-        data_root=data_root,
-        ann_file='annotations/instances_val.json',
-        data_prefix=dict(img='val/'),
-        test_mode=True,
-        pipeline=test_pipeline,
-        backend_args=backend_args))
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-val_evaluator = dict(
-    type='CocoMetric',
-    ann_file=data_root + 'annotations/instances_val.json',
-    metric=['bbox', 'segm'],
-    format_only=False,
-    backend_args=backend_args)
+val_evaluator = dict(metric=['bbox', 'segm'])
 test_evaluator = val_evaluator
