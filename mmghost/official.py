@@ -5,7 +5,7 @@
 """
 import copy
 
-from .models.backbones.pyramid_vig import convert_official_pyramid_vig
+from .models.backbones.vig import convert_official_pyramid_vig, convert_official_vig
 
 # name -> (backbone config, converter of the official state dict)
 OFFICIAL_MODELS = {
@@ -13,6 +13,10 @@ OFFICIAL_MODELS = {
                               convert_official_pyramid_vig)
     for size in ('ti', 's', 'm', 'b')
 }
+OFFICIAL_MODELS.update({
+    f'vig_{size}_224_gelu': (dict(type='mmghost.ViG', arch=size), convert_official_vig)
+    for size in ('ti', 's', 'b')
+})
 
 
 def _entry(name):

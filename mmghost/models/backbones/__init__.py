@@ -1,3 +1,3 @@
-from .pyramid_vig import PyramidViG, convert_official_pyramid_vig
+from .vig import PyramidViG, ViG, convert_official_pyramid_vig, convert_official_vig
 
-__all__ = ['PyramidViG', 'convert_official_pyramid_vig']
+__all__ = ['PyramidViG', 'ViG', 'convert_official_pyramid_vig', 'convert_official_vig']

@@ -1,10 +1,10 @@
-"""Pyramid Vision GNN (Pyramid ViG) as a multi-scale backbone.
+"""Vision GNN: isotropic ViG and Pyramid ViG as detection / segmentation backbones.
 
 Paper: Han et al., "Vision GNN: An Image is Worth Graph of Nodes", NeurIPS 2022
 (arXiv:2206.00272). Official code: huawei-noah/Efficient-AI-Backbones, ``vig_pytorch``.
 
-Layout: blocks (in :mod:`mmghost.models.layers.graph`), the model, the official checkpoint
-converter, the arch table and the official variants (:mod:`mmghost.official`).
+Layout: blocks (in :mod:`mmghost.models.layers.graph`), the models, the official checkpoint
+converters; the official variants are named in :mod:`mmghost.official`.
 """
 import torch
 import torch.nn.functional as F
@@ -14,6 +14,14 @@ from ...registry import MODELS
 from ..layers.conv import conv_norm_act
 from ..layers.graph import ViGBlock
 from .base import MultiScaleBackbone, select_arch
+
+
+def add_position_embedding(x, pos_embed):
+    """``x + pos_embed``, the embedding resized bicubically to ``x``'s grid when it differs."""
+    if pos_embed.shape[-2:] != x.shape[-2:]:
+        pos_embed = F.interpolate(pos_embed, size=x.shape[-2:], mode='bicubic',
+                                  align_corners=False)
+    return x + pos_embed
 
 
 class PyramidViGStage(nn.Module):
@@ -127,15 +135,94 @@ class PyramidViG(MultiScaleBackbone):
         return [self.stem, self.pos_embed, *self.stages[:num_stages]]
 
     def forward(self, x):
-        x = self.stem(x)
-        pos_embed = self.pos_embed
-        if pos_embed.shape[-2:] != x.shape[-2:]:
-            pos_embed = F.interpolate(pos_embed, size=x.shape[-2:], mode='bicubic',
-                                      align_corners=False)
-        x = x + pos_embed
+        x = add_position_embedding(self.stem(x), self.pos_embed)
         outs = []
         for i, stage in enumerate(self.stages):
             x = stage(x)
+            if i in self.out_indices:
+                outs.append(x)
+        return tuple(outs)
+
+
+@MODELS.register_module()
+class ViG(MultiScaleBackbone):
+    """Isotropic Vision GNN backbone: stride-16 maps from chosen blocks.
+
+    Stem (four stride-2 3x3 convs and one stride-1 conv) plus a learned position embedding,
+    then ``depth`` Grapher + FFN blocks on the stride-16 grid. ``k`` grows linearly from ``k``
+    to ``max_k`` over the blocks and the KNN dilation with the block index, as upstream; there
+    is no relative position term. For FPN-based heads, put :class:`SimplePyramid` after it.
+    Works at any input size (the position embedding is resized to the stem's grid; small maps
+    clamp the neighbours, see :func:`mmghost.models.layers.graph.effective_k_dilation`).
+
+    Args:
+        arch (str | dict): ``'ti'``/``'tiny'`` (192 channels, 12 blocks), ``'s'``/``'small'``
+            (320, 16), ``'b'``/``'base'`` (640, 16), or a dict with ``channels`` and ``depth``.
+            Defaults to ``'s'``.
+        k (int): Neighbours of the first block. Defaults to 9.
+        max_k (int): Neighbours of the last block. Defaults to 18.
+        ffn_ratio (int): FFN hidden channels / channels. Defaults to 4.
+        pretrain_img_size (int): Image size of the ``pos_embed`` (``s/16`` square); the dilation
+            cap is ``(s/16)^2 // max_k`` as upstream. Defaults to 224.
+        out_indices (Sequence[int]): Blocks whose outputs are returned. Defaults to ``(-1, )``.
+        frozen_stages (int): ``-1`` none, ``0`` stem + pos_embed, ``i`` also blocks ``< i``.
+            Defaults to -1.
+        norm_eval (bool): BatchNorm layers stay in eval mode in training. Defaults to False.
+        with_cp (bool): Gradient checkpointing per block. Defaults to False.
+        drop_path_rate (float): Stochastic depth, linear over the blocks. Defaults to 0.
+        norm_cfg (dict): Defaults to ``dict(type='BN')``.
+        act_cfg (dict): Defaults to ``dict(type='GELU')``.
+        init_cfg (dict, optional): As :class:`PyramidViG`. Defaults to None (Kaiming convs).
+    """
+
+    arch_zoo = {
+        **dict.fromkeys(['ti', 'tiny'], dict(channels=192, depth=12)),
+        **dict.fromkeys(['s', 'small'], dict(channels=320, depth=16)),
+        **dict.fromkeys(['b', 'base'], dict(channels=640, depth=16)),
+    }
+    stem_stride = 16
+
+    def __init__(self, arch='s', k=9, max_k=18, ffn_ratio=4, pretrain_img_size=224,
+                 out_indices=(-1, ), frozen_stages=-1, norm_eval=False, with_cp=False,
+                 drop_path_rate=0., norm_cfg=dict(type='BN'), act_cfg=dict(type='GELU'),
+                 init_cfg=None):
+        if init_cfg is None:
+            init_cfg = dict(type='Kaiming', layer='Conv2d', mode='fan_in', bias=0.)
+        super().__init__(out_indices, frozen_stages, norm_eval, init_cfg)
+        arch = select_arch(arch, self.arch_zoo, ('channels', 'depth'))
+        channels, depth = arch['channels'], arch['depth']
+        if pretrain_img_size % self.stem_stride:
+            raise ValueError(f'pretrain_img_size must be a multiple of {self.stem_stride}, '
+                             f'got {pretrain_img_size}')
+        self.with_cp = with_cp
+
+        widths = [3, channels // 8, channels // 4, channels // 2, channels]
+        self.stem = nn.Sequential(
+            *[conv_norm_act(c_in, c_out, 3, stride=2, norm_cfg=norm_cfg, act_cfg=act_cfg)
+              for c_in, c_out in zip(widths[:-1], widths[1:])],
+            conv_norm_act(channels, channels, 3, norm_cfg=norm_cfg))
+        grid = pretrain_img_size // self.stem_stride
+        self.pos_embed = nn.Parameter(torch.zeros(1, channels, grid, grid))
+
+        # float32 linspace + truncation, as upstream (k does not change weight shapes)
+        neighbours = [int(v) for v in torch.linspace(k, max_k, depth).tolist()]
+        max_dilation = grid * grid // max(neighbours)
+        drop_rates = torch.linspace(0, drop_path_rate, depth).tolist()
+        self.blocks = nn.ModuleList(
+            ViGBlock(channels, neighbours[i], dilation=min(i // 4 + 1, max_dilation),
+                     ffn_ratio=ffn_ratio, drop_path=drop_rates[i], with_cp=with_cp,
+                     norm_cfg=norm_cfg, act_cfg=act_cfg) for i in range(depth))
+
+        self._setup_outputs([channels] * depth, [self.stem_stride] * depth)
+
+    def _frozen_modules(self, num_stages):
+        return [self.stem, self.pos_embed, *self.blocks[:num_stages]]
+
+    def forward(self, x):
+        x = add_position_embedding(self.stem(x), self.pos_embed)
+        outs = []
+        for i, block in enumerate(self.blocks):
+            x = block(x)
             if i in self.out_indices:
                 outs.append(x)
         return tuple(outs)
@@ -165,15 +252,22 @@ _OFFICIAL_BLOCK_KEYS = {
     '1.fc2.0.': 'ffn.fc2.conv.', '1.fc2.1.': 'ffn.fc2.bn.',
 }
 _OFFICIAL_DOWNSAMPLE_KEYS = {'conv.0.': 'conv.', 'conv.1.': 'bn.'}
-_OFFICIAL_STEM_KEYS = {'0.': '0.conv.', '1.': '0.bn.', '3.': '1.conv.', '4.': '1.bn.',
-                       '6.': '2.conv.', '7.': '2.bn.'}
 
 
 def _rename(rest, table, key):
     for old, new in table.items():
         if rest.startswith(old):
             return new + rest[len(old):]
-    raise KeyError(f'Unknown official Pyramid ViG key {key!r}')
+    raise KeyError(f'Unknown official ViG key {key!r}')
+
+
+def _convert_stem_key(key):
+    """``stem.convs.{3j}`` (conv) / ``stem.convs.{3j+1}`` (BN) -> ``stem.{j}.conv`` / ``.bn``."""
+    index, rest = key[len('stem.convs.'):].split('.', 1)
+    layer, position = divmod(int(index), 3)
+    if position == 2:
+        raise KeyError(f'Unknown official ViG key {key!r}')
+    return f"stem.{layer}.{('conv', 'bn')[position]}.{rest}"
 
 
 def convert_official_pyramid_vig(state_dict):
@@ -200,7 +294,7 @@ def convert_official_pyramid_vig(state_dict):
         if key == 'pos_embed':
             converted[key] = value
         elif key.startswith('stem.convs.'):
-            converted['stem.' + _rename(key[len('stem.convs.'):], _OFFICIAL_STEM_KEYS, key)] = value
+            converted[_convert_stem_key(key)] = value
         elif key.startswith('backbone.'):
             _, index, rest = key.split('.', 2)
             prefix = block_map[int(index)]
@@ -212,4 +306,29 @@ def convert_official_pyramid_vig(state_dict):
     return converted
 
 
+def convert_official_vig(state_dict):
+    """Converts an official isotropic ViG state dict (``vig.py``) to :class:`ViG`.
+
+    The classifier (``prediction.*``) is dropped.
+
+    Raises:
+        KeyError: a key that is not part of the official isotropic layout.
+    """
+    converted = {}
+    for key, value in state_dict.items():
+        if key.startswith('prediction.'):
+            continue
+        if key == 'pos_embed':
+            converted[key] = value
+        elif key.startswith('stem.convs.'):
+            converted[_convert_stem_key(key)] = value
+        elif key.startswith('backbone.') and '.relative_pos' not in key:
+            _, index, rest = key.split('.', 2)
+            converted[f'blocks.{int(index)}.{_rename(rest, _OFFICIAL_BLOCK_KEYS, key)}'] = value
+        else:
+            raise KeyError(f'Unknown official isotropic ViG key {key!r}')
+    return converted
+
+
 PyramidViG.official_converter = staticmethod(convert_official_pyramid_vig)
+ViG.official_converter = staticmethod(convert_official_vig)
