@@ -35,7 +35,7 @@ def test_arch_table_matches_mmpretrain(arch, alias, channels, depth):
 
 def test_neighbour_and_dilation_schedule_follow_upstream():
     model = ViG(arch='ti')
-    convs = [block.grapher.graph_conv for block in model.blocks]
+    convs = [block.grapher.graph_conv for block in model.stages]
     assert [c.k for c in convs] == [9, 9, 10, 11, 12, 13, 13, 14, 15, 16, 17, 18]
     assert [c.dilation for c in convs] == [1] * 4 + [2] * 4 + [3] * 4
 
@@ -46,7 +46,7 @@ def test_frozen_stages(frozen_stages):
     stem_frozen = frozen_stages >= 0
     assert model.pos_embed.requires_grad is not stem_frozen
     assert all(p.requires_grad is not stem_frozen for p in model.stem.parameters())
-    for i, block in enumerate(model.blocks):
+    for i, block in enumerate(model.stages):
         assert all(p.requires_grad is not (i < frozen_stages) for p in block.parameters())
         assert block.training is not (i < frozen_stages)
 

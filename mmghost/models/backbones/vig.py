@@ -38,8 +38,32 @@ class PyramidViGStage(nn.Module):
         return self.blocks(x)
 
 
+class VisionGNNBackbone(MultiScaleBackbone):
+    """What :class:`ViG` and :class:`PyramidViG` share: a ``stem`` and a learned ``pos_embed``
+    (resized to the stem's grid), then ``stages`` applied in turn; ``out_indices`` pick stages.
+
+    ``frozen_stages=0`` freezes the stem and position embedding, ``i`` also ``stages[:i]``.
+    Without an ``init_cfg``, convs are initialised Kaiming-normal (fan-in, zero bias) as upstream.
+    """
+
+    def __init__(self, out_indices, frozen_stages, norm_eval, init_cfg):
+        super().__init__(out_indices, frozen_stages, norm_eval, init_cfg)
+
+    def _frozen_modules(self, num_stages):
+        return [self.stem, self.pos_embed, *self.stages[:num_stages]]
+
+    def forward(self, x):
+        x = add_position_embedding(self.stem(x), self.pos_embed)
+        outs = []
+        for i, stage in enumerate(self.stages):
+            x = stage(x)
+            if i in self.out_indices:
+                outs.append(x)
+        return tuple(outs)
+
+
 @MODELS.register_module()
-class PyramidViG(MultiScaleBackbone):
+class PyramidViG(VisionGNNBackbone):
     """Pyramid Vision GNN backbone, outputs at strides 4/8/16/32.
 
     Stem (three 3x3 convs, stride 4) plus a learned position embedding, then four stages of
@@ -88,8 +112,6 @@ class PyramidViG(MultiScaleBackbone):
                  pretrain_img_size=224, out_indices=(0, 1, 2, 3), frozen_stages=-1,
                  norm_eval=False, with_cp=False, drop_path_rate=0., norm_cfg=dict(type='BN'),
                  act_cfg=dict(type='GELU'), init_cfg=None):
-        if init_cfg is None:
-            init_cfg = dict(type='Kaiming', layer='Conv2d', mode='fan_in', bias=0.)
         super().__init__(out_indices, frozen_stages, norm_eval, init_cfg)
         arch = select_arch(arch, self.arch_zoo, ('channels', 'depths'))
         channels, depths = list(arch['channels']), list(arch['depths'])
@@ -131,21 +153,9 @@ class PyramidViG(MultiScaleBackbone):
 
         self._setup_outputs(channels, [self.stem_stride * 2**i for i in range(self.num_stages)])
 
-    def _frozen_modules(self, num_stages):
-        return [self.stem, self.pos_embed, *self.stages[:num_stages]]
-
-    def forward(self, x):
-        x = add_position_embedding(self.stem(x), self.pos_embed)
-        outs = []
-        for i, stage in enumerate(self.stages):
-            x = stage(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
-
 
 @MODELS.register_module()
-class ViG(MultiScaleBackbone):
+class ViG(VisionGNNBackbone):
     """Isotropic Vision GNN backbone: stride-16 maps from chosen blocks.
 
     Stem (four stride-2 3x3 convs and one stride-1 conv) plus a learned position embedding,
@@ -186,8 +196,6 @@ class ViG(MultiScaleBackbone):
                  out_indices=(-1, ), frozen_stages=-1, norm_eval=False, with_cp=False,
                  drop_path_rate=0., norm_cfg=dict(type='BN'), act_cfg=dict(type='GELU'),
                  init_cfg=None):
-        if init_cfg is None:
-            init_cfg = dict(type='Kaiming', layer='Conv2d', mode='fan_in', bias=0.)
         super().__init__(out_indices, frozen_stages, norm_eval, init_cfg)
         arch = select_arch(arch, self.arch_zoo, ('channels', 'depth'))
         channels, depth = arch['channels'], arch['depth']
@@ -208,24 +216,13 @@ class ViG(MultiScaleBackbone):
         neighbours = [int(v) for v in torch.linspace(k, max_k, depth).tolist()]
         max_dilation = grid * grid // max(neighbours)
         drop_rates = torch.linspace(0, drop_path_rate, depth).tolist()
-        self.blocks = nn.ModuleList(
+        # each block is a stage of its own: out_indices and frozen_stages count blocks
+        self.stages = nn.ModuleList(
             ViGBlock(channels, neighbours[i], dilation=min(i // 4 + 1, max_dilation),
                      ffn_ratio=ffn_ratio, drop_path=drop_rates[i], with_cp=with_cp,
                      norm_cfg=norm_cfg, act_cfg=act_cfg) for i in range(depth))
 
         self._setup_outputs([channels] * depth, [self.stem_stride] * depth)
-
-    def _frozen_modules(self, num_stages):
-        return [self.stem, self.pos_embed, *self.blocks[:num_stages]]
-
-    def forward(self, x):
-        x = add_position_embedding(self.stem(x), self.pos_embed)
-        outs = []
-        for i, block in enumerate(self.blocks):
-            x = block(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
 
 
 def _official_block_map(depths):
@@ -270,6 +267,26 @@ def _convert_stem_key(key):
     return f"stem.{layer}.{('conv', 'bn')[position]}.{rest}"
 
 
+def _convert_official(state_dict, convert_backbone_key, family):
+    """Renames an official ViG-family state dict; ``backbone.{i}.*`` keys go through
+    ``convert_backbone_key(i, rest, key)``. The classifier (``prediction.*``) is dropped."""
+    converted = {}
+    for key, value in state_dict.items():
+        if key.startswith('prediction.'):
+            continue
+        if key == 'pos_embed':
+            new_key = key
+        elif key.startswith('stem.convs.'):
+            new_key = _convert_stem_key(key)
+        elif key.startswith('backbone.'):
+            _, index, rest = key.split('.', 2)
+            new_key = convert_backbone_key(int(index), rest, key)
+        else:
+            raise KeyError(f'Unknown official {family} key {key!r}')
+        converted[new_key] = value
+    return converted
+
+
 def convert_official_pyramid_vig(state_dict):
     """Converts an official Pyramid ViG state dict (``pyramid_vig.py``) to :class:`PyramidViG`.
 
@@ -285,25 +302,15 @@ def convert_official_pyramid_vig(state_dict):
         raise KeyError('Not an official Pyramid ViG state dict (needs backbone.{i} blocks and '
                        'three backbone.{i}.conv downsamples)')
     bounds = [0, *downsamples, flat_indices[-1] + 1]
-    depths = [bounds[i + 1] - bounds[i] - (i > 0) for i in range(4)]
-    block_map = _official_block_map(depths)
-    converted = {}
-    for key, value in state_dict.items():
-        if key.startswith('prediction.'):
-            continue
-        if key == 'pos_embed':
-            converted[key] = value
-        elif key.startswith('stem.convs.'):
-            converted[_convert_stem_key(key)] = value
-        elif key.startswith('backbone.'):
-            _, index, rest = key.split('.', 2)
-            prefix = block_map[int(index)]
-            table = _OFFICIAL_DOWNSAMPLE_KEYS if prefix.endswith('downsample') \
-                else _OFFICIAL_BLOCK_KEYS
-            converted[f'{prefix}.{_rename(rest, table, key)}'] = value
-        else:
-            raise KeyError(f'Unknown official Pyramid ViG key {key!r}')
-    return converted
+    block_map = _official_block_map([bounds[i + 1] - bounds[i] - (i > 0) for i in range(4)])
+
+    def backbone_key(index, rest, key):
+        prefix = block_map[index]
+        table = _OFFICIAL_DOWNSAMPLE_KEYS if prefix.endswith('downsample') \
+            else _OFFICIAL_BLOCK_KEYS
+        return f'{prefix}.{_rename(rest, table, key)}'
+
+    return _convert_official(state_dict, backbone_key, 'Pyramid ViG')
 
 
 def convert_official_vig(state_dict):
@@ -314,20 +321,10 @@ def convert_official_vig(state_dict):
     Raises:
         KeyError: a key that is not part of the official isotropic layout.
     """
-    converted = {}
-    for key, value in state_dict.items():
-        if key.startswith('prediction.'):
-            continue
-        if key == 'pos_embed':
-            converted[key] = value
-        elif key.startswith('stem.convs.'):
-            converted[_convert_stem_key(key)] = value
-        elif key.startswith('backbone.') and '.relative_pos' not in key:
-            _, index, rest = key.split('.', 2)
-            converted[f'blocks.{int(index)}.{_rename(rest, _OFFICIAL_BLOCK_KEYS, key)}'] = value
-        else:
-            raise KeyError(f'Unknown official isotropic ViG key {key!r}')
-    return converted
+    return _convert_official(
+        state_dict,
+        lambda index, rest, key: f'stages.{index}.{_rename(rest, _OFFICIAL_BLOCK_KEYS, key)}',
+        'isotropic ViG')
 
 
 PyramidViG.official_converter = staticmethod(convert_official_pyramid_vig)
