@@ -151,7 +151,8 @@ def load_model(which, weights_path):
         model = build_dense()
         state_dict = to_mmpretrain_state_dict(state_dict)
     model.load_state_dict(state_dict, strict=True)
-    return model.eval()
+    model.eval()  # mmpretrain's ``train()`` override returns None, so no chaining
+    return model
 
 
 def _stem_side(side):
