@@ -1,0 +1,5 @@
+# Mask R-CNN + FPN with a Pyramid ViG-Ti backbone; otherwise as mask-rcnn_pvig-s_fpn_1x_coco.py.
+_base_ = './mask-rcnn_pvig-s_fpn_1x_coco.py'
+
+# neck in_channels = backbone.out_channels (strides 4/8/16/32)
+model = dict(backbone=dict(arch='ti'), neck=dict(in_channels=[48, 96, 240, 384]))

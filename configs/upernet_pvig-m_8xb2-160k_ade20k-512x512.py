@@ -1,0 +1,8 @@
+# UperNet with a Pyramid ViG-M backbone; otherwise as upernet_pvig-s_8xb2-160k_ade20k-512x512.py.
+_base_ = './upernet_pvig-s_8xb2-160k_ade20k-512x512.py'
+
+# head in_channels = backbone.out_channels (strides 4/8/16/32; the auxiliary head reads stage 2)
+model = dict(
+    backbone=dict(arch='m'),
+    decode_head=dict(in_channels=[96, 192, 384, 768]),
+    auxiliary_head=dict(in_channels=384))
