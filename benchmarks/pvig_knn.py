@@ -50,7 +50,6 @@ Targets (from the issue): at the large size mmghost's peak memory <= 0.25x and w
 the torch version, ``torch.get_num_threads()`` and the CPU model. Linux only (``/proc``).
 """
 import argparse
-import ctypes
 import gc
 import json
 import os
@@ -63,6 +62,7 @@ import time
 
 import torch
 import torch.nn.functional as F
+from peak_memory import measure_peak_rss  # benchmarks/ is on sys.path when run as a script
 from torch import nn
 
 RESULT_MARKER = '@@PVIG_KNN_RESULT@@'
@@ -184,28 +184,6 @@ def dense_key_count_notes(height, width, reduce_ratios=(4, 2, 1, 1)):
     return notes
 
 
-# ----------------------------------------------------------------------------- memory
-def _proc_status_kib(field):
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith(field + ':'):
-                return int(line.split()[1])
-    raise RuntimeError(f'{field} not in /proc/self/status')
-
-
-def _trim_heap():
-    gc.collect()
-    try:
-        ctypes.CDLL('libc.so.6').malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
-def _reset_peak_rss():
-    with open('/proc/self/clear_refs', 'w') as f:
-        f.write('5')
-
-
 # ----------------------------------------------------------------------------- child
 def run_child(args):
     """One model, one input size: peak extra RSS of the first forward, then timed forwards."""
@@ -217,13 +195,9 @@ def run_child(args):
     gen = torch.Generator().manual_seed(1)
     inputs = torch.randn(1, 3, height, width, generator=gen)
     with torch.no_grad():
-        _trim_heap()
-        rss_before = _proc_status_kib('VmRSS')
-        _reset_peak_rss()
         start = time.perf_counter()
-        outs = model(inputs)
+        outs, rss_before, peak = measure_peak_rss(lambda: model(inputs))
         first_s = time.perf_counter() - start
-        peak = _proc_status_kib('VmHWM')
         shapes = [tuple(o.shape) for o in outs]
         del outs
         times = []
@@ -231,8 +205,8 @@ def run_child(args):
             start = time.perf_counter()
             model(inputs)
             times.append(time.perf_counter() - start)
-    result = dict(model=args.child, rss_before_mib=rss_before / 1024, peak_rss_mib=peak / 1024,
-                  forward_peak_mib=(peak - rss_before) / 1024, first_s=first_s,
+    result = dict(model=args.child, rss_before_mib=rss_before, peak_rss_mib=peak,
+                  forward_peak_mib=peak - rss_before, first_s=first_s,
                   times_s=times, median_s=statistics.median(times), shapes=shapes)
     print(RESULT_MARKER + json.dumps(result), flush=True)
 

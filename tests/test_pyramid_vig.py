@@ -123,6 +123,22 @@ def test_with_cp_same_outputs_and_gradients():
         torch.testing.assert_close(grads_a[name], grads_b[name], msg=name)
 
 
+@pytest.mark.parametrize('arch', sorted(CHANNELS))
+@pytest.mark.parametrize('size', [(112, 137), (33, 47)])
+def test_every_variant_runs_at_odd_sizes(arch, size):
+    model = PyramidViG(arch=arch).eval()
+    with torch.no_grad():
+        outs = model(torch.randn(1, 3, *size))
+    expected, (height, width) = [], size
+    for stage in range(4):  # the stem has two stride-2 convs, each later stage one; all round up
+        for _ in range(2 if stage == 0 else 1):
+            height, width = -(-height // 2), -(-width // 2)
+        expected.append((height, width))
+    assert [tuple(o.shape[2:]) for o in outs] == expected
+    assert [o.shape[1] for o in outs] == list(CHANNELS[arch])
+    assert all(torch.isfinite(o).all() for o in outs)
+
+
 def test_tiny_input_clamps_neighbours():
     model = PyramidViG(arch='ti').eval()
     with torch.no_grad():

@@ -51,6 +51,26 @@ def test_frozen_stages(frozen_stages):
         assert block.training is not (i < frozen_stages)
 
 
+def test_norm_eval_keeps_batchnorm_in_eval():
+    model = ViG(arch='ti', norm_eval=True).train()
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert norms and not any(m.training for m in norms)
+    assert all(m.training for m in ViG(arch='ti').train().modules()
+               if isinstance(m, torch.nn.BatchNorm2d))
+
+
+def test_with_cp_same_outputs_and_gradients():
+    x = torch.randn(1, 3, 64, 96)
+    results = []
+    for with_cp in (False, True):
+        torch.manual_seed(0)
+        model = ViG(arch='ti', with_cp=with_cp).train()
+        sum(o.pow(2).mean() for o in model(x)).backward()
+        results.append({n: p.grad for n, p in model.named_parameters()})
+    for name, grad in results[0].items():
+        torch.testing.assert_close(results[1][name], grad, msg=name)
+
+
 def test_converted_official_weights_equal_official_outputs(tmp_path, reference,
                                                           official_state_dict):
     state = mmghost.official.convert_official('vig_s_224_gelu',
