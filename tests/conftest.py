@@ -37,6 +37,15 @@ def official_state_dict(reference):
     return build
 
 
+@pytest.fixture(scope='session')
+def demo_root(tmp_path_factory):
+    """A tiny built-in demo dataset (2 train + 2 val images), COCO and ADE layouts."""
+    from mmghost.demo import make_demo_dataset
+    root = tmp_path_factory.mktemp('demo') / 'data' / 'demo'
+    make_demo_dataset(root, num_train=2, num_val=2, seed=0)
+    return str(root)
+
+
 @pytest.fixture(autouse=True)
 def _deterministic():
     torch.manual_seed(0)

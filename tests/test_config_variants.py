@@ -1,5 +1,6 @@
 """Config variants of the four heads: every Pyramid ViG size and isotropic ViG-S (through
-SimplePyramid). Each is checked for wiring and runs one loss + backward pass on random data."""
+SimplePyramid). Each is checked for wiring and runs one training step (loss + backward) on two
+images of the built-in demo data, through the demo config's data pipeline."""
 import math
 import os.path as osp
 
@@ -21,36 +22,35 @@ def build(name):
     task = setup_task(cfg)
     if task == 'mmseg':
         from mmseg.registry import MODELS
+        cfg.model.data_preprocessor.size = (160, 160)  # pad to the demo crop, not 512x512
     else:
         from mmdet.registry import MODELS
     return cfg, MODELS.build(cfg.model)
 
 
-def seg_batch(size, num_classes):
-    from mmengine.structures import PixelData
-    from mmseg.structures import SegDataSample
-    samples = []
-    for i in range(2):
-        sample = SegDataSample(metainfo=dict(img_shape=size, ori_shape=size, pad_shape=size))
-        sample.gt_sem_seg = PixelData(data=torch.randint(
-            0, num_classes, (1, *size), generator=torch.Generator().manual_seed(i)))
-        samples.append(sample)
-    images = [torch.randint(0, 256, (3, *size), generator=torch.Generator().manual_seed(9 + i),
-                            dtype=torch.uint8) for i in range(2)]
-    return dict(inputs=images, data_samples=samples)
+# the demo config whose training data pipeline feeds each head
+DEMO_DATA = {'retinanet': 'retinanet_pvig-s_demo.py', 'yolox': 'retinanet_pvig-s_demo.py',
+             'mask-rcnn': 'mask-rcnn_pvig-s_fpn_demo.py', 'upernet': 'upernet_pvig-s_demo.py'}
 
 
-def one_training_step(cfg, model, name):
-    """Loss + backward on two random 128x128 images: finite, and it reaches every backbone
-    parameter."""
-    if detect_task(cfg) == 'mmseg':
-        batch = seg_batch((128, 128), model.decode_head.num_classes)
-    else:
-        from mmdet.testing import demo_mm_inputs
-        batch = demo_mm_inputs(2, [(3, 128, 128)] * 2, num_classes=80,
-                               with_mask='mask' in name)
+def demo_batch(name, demo_root):
+    """Two training samples of the demo data, collated as the Runner's dataloader does."""
+    from mmengine.dataset import pseudo_collate
+    from mmengine.registry import DATASETS
+    demo = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'demo', DEMO_DATA[name.split('_')[0]]))
+    task = setup_task(demo)
+    dataset_cfg = demo.train_dataloader.dataset
+    dataset_cfg.data_root = osp.join(demo_root, 'ade' if task == 'mmseg' else 'coco')
+    dataset = DATASETS.build(dataset_cfg)
+    return pseudo_collate([dataset[0], dataset[1]])
+
+
+def one_training_step(model, name, demo_root):
+    """Loss + backward on two demo images: finite, and it reaches every backbone parameter."""
+    batch = demo_batch(name, demo_root)
     model.train()
-    data = model.data_preprocessor(batch, False)
+    # YOLOX's batch augment (BatchSyncRandomResize) needs the Runner's iteration count
+    data = model.data_preprocessor(batch, training=not name.startswith('yolox'))
     total, _ = model.parse_losses(model.loss(data['inputs'], data['data_samples']))
     assert math.isfinite(float(total))
     total.backward()
@@ -59,7 +59,7 @@ def one_training_step(cfg, model, name):
 
 @pytest.mark.parametrize('arch', sorted(PVIG_STEM_CHANNELS))
 @pytest.mark.parametrize('head', HEADS)
-def test_pyramid_vig_size_variant(head, arch):
+def test_pyramid_vig_size_variant(head, arch, demo_root):
     name = head.format(f'pvig-{arch}')
     cfg, model = build(name)
     backbone = model.backbone
@@ -71,11 +71,11 @@ def test_pyramid_vig_size_variant(head, arch):
         assert aux.in_channels == backbone.stage_channels[aux.in_index]
     else:
         assert list(model.neck.in_channels) == list(backbone.out_channels)
-    one_training_step(cfg, model, name)
+    one_training_step(model, name, demo_root)
 
 
 @pytest.mark.parametrize('name', VIG_CONFIGS)
-def test_vig_config_wiring_and_one_training_step(name):
+def test_vig_config_wiring_and_one_training_step(name, demo_root):
     cfg, model = build(name)
     backbone = model.backbone
     assert type(backbone).__name__ == 'ViG' and backbone.out_strides == (16, )
@@ -88,4 +88,4 @@ def test_vig_config_wiring_and_one_training_step(name):
         assert list(model.decode_head.in_channels) == [pyramid.out_channels] * num_scales
     else:
         assert list(model.neck[1].in_channels) == [pyramid.out_channels] * num_scales
-    one_training_step(cfg, model, name)
+    one_training_step(model, name, demo_root)

@@ -12,7 +12,7 @@ import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 
-from mmghost.demo import DEMO_CLASSES, make_demo_dataset
+from mmghost.demo import DEMO_CLASSES
 from mmghost.runtime import build_runner, detect_task, setup_task
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -55,13 +55,6 @@ def innermost(dataset_cfg):
     while 'dataset' in dataset_cfg:
         dataset_cfg = dataset_cfg['dataset']
     return dataset_cfg
-
-
-@pytest.fixture(scope='module')
-def demo_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp('demo') / 'data' / 'demo'
-    make_demo_dataset(root, num_train=2, num_val=2, seed=0)
-    return str(root)
 
 
 @pytest.mark.parametrize('case', sorted(CASES))
