@@ -17,6 +17,34 @@ def _load_reference_module():
     return module
 
 
+def load_config(name):
+    """A config of the repo's configs/ folder."""
+    from mmengine.config import Config
+    return Config.fromfile(os.path.join(REPO_ROOT, 'configs', name))
+
+
+def build_model(cfg):
+    """The config's model, built in its task's registry (mmdet or mmseg)."""
+    from mmghost.runtime import setup_task
+    if setup_task(cfg) == 'mmseg':
+        from mmseg.registry import MODELS
+    else:
+        from mmdet.registry import MODELS
+    return MODELS.build(cfg.model)
+
+
+def assert_heads_fit_backbone(cfg, model):
+    """The neck (mmdet) or decode/auxiliary heads (mmseg) take the backbone's outputs."""
+    from mmghost.runtime import detect_task
+    backbone = model.backbone
+    if detect_task(cfg) == 'mmseg':
+        assert list(model.decode_head.in_channels) == list(backbone.out_channels)
+        aux = model.auxiliary_head
+        assert aux.in_channels == backbone.stage_channels[aux.in_index]
+    else:
+        assert list(model.neck.in_channels) == list(backbone.out_channels)
+
+
 @pytest.fixture(scope='session')
 def reference():
     """The official-output reference kit (copied from shared/reference)."""

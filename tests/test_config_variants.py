@@ -6,10 +6,9 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine.config import Config
 
 from mmghost.runtime import detect_task, setup_task
-from tests.conftest import REPO_ROOT
+from tests.conftest import assert_heads_fit_backbone, build_model, load_config
 
 HEADS = ['retinanet_{}_fpn_1x_coco.py', 'mask-rcnn_{}_fpn_1x_coco.py',
          'yolox_{}_8xb8-300e_coco.py', 'upernet_{}_8xb2-160k_ade20k-512x512.py']
@@ -18,14 +17,10 @@ PVIG_STEM_CHANNELS = {'ti': 48, 'm': 96, 'b': 128}
 
 
 def build(name):
-    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', name))
-    task = setup_task(cfg)
-    if task == 'mmseg':
-        from mmseg.registry import MODELS
+    cfg = load_config(name)
+    if detect_task(cfg) == 'mmseg':
         cfg.model.data_preprocessor.size = (160, 160)  # pad to the demo crop, not 512x512
-    else:
-        from mmdet.registry import MODELS
-    return cfg, MODELS.build(cfg.model)
+    return cfg, build_model(cfg)
 
 
 # the demo config whose training data pipeline feeds each head
@@ -37,7 +32,7 @@ def demo_batch(name, demo_root):
     """Two training samples of the demo data, collated as the Runner's dataloader does."""
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import DATASETS
-    demo = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'demo', DEMO_DATA[name.split('_')[0]]))
+    demo = load_config(osp.join('demo', DEMO_DATA[name.split('_')[0]]))
     task = setup_task(demo)
     dataset_cfg = demo.train_dataloader.dataset
     dataset_cfg.data_root = osp.join(demo_root, 'ade' if task == 'mmseg' else 'coco')
@@ -65,12 +60,7 @@ def test_pyramid_vig_size_variant(head, arch, demo_root):
     backbone = model.backbone
     assert type(backbone).__name__ == 'PyramidViG'
     assert backbone.stage_channels[0] == PVIG_STEM_CHANNELS[arch]
-    if detect_task(cfg) == 'mmseg':
-        assert list(model.decode_head.in_channels) == list(backbone.out_channels)
-        aux = model.auxiliary_head
-        assert aux.in_channels == backbone.stage_channels[aux.in_index]
-    else:
-        assert list(model.neck.in_channels) == list(backbone.out_channels)
+    assert_heads_fit_backbone(cfg, model)
     one_training_step(model, name, demo_root)
 
 

@@ -9,14 +9,12 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine.config import Config
 from mmengine.hooks import Hook
 
 from mmghost.demo import DEMO_CLASSES
 from mmghost.runtime import build_runner, detect_task, setup_task
+from tests.conftest import assert_heads_fit_backbone, build_model, load_config
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIG_DIR = osp.join(REPO_ROOT, 'configs')
 
 # main config, its demo variant, the metrics its evaluator must return
 CASES = {
@@ -38,19 +36,6 @@ DEMO_DATA_BASES = {
 }
 
 
-def load(name):
-    return Config.fromfile(osp.join(CONFIG_DIR, name))
-
-
-def build_model(cfg):
-    task = setup_task(cfg)
-    if task == 'mmseg':
-        from mmseg.registry import MODELS
-    else:
-        from mmdet.registry import MODELS
-    return MODELS.build(cfg.model)
-
-
 def innermost(dataset_cfg):
     while 'dataset' in dataset_cfg:
         dataset_cfg = dataset_cfg['dataset']
@@ -59,7 +44,7 @@ def innermost(dataset_cfg):
 
 @pytest.mark.parametrize('case', sorted(CASES))
 def test_main_config_wiring(case):
-    cfg = load(CASES[case][0])
+    cfg = load_config(CASES[case][0])
     assert cfg.custom_imports == dict(imports=['mmghost'], allow_failed_imports=False)
     assert cfg.model.backbone.type == 'mmghost.PyramidViG'
     assert cfg.model.backbone.arch == 's'
@@ -67,19 +52,15 @@ def test_main_config_wiring(case):
     model = build_model(cfg)
     backbone = model.backbone
     assert backbone.out_strides == tuple(2 ** (i + 2) for i in backbone.out_indices)
-    if detect_task(cfg) == 'mmseg':
-        assert list(model.decode_head.in_channels) == list(backbone.out_channels)
-        aux = model.auxiliary_head
-        assert aux.in_channels == backbone.stage_channels[aux.in_index]
-    else:
-        assert list(model.neck.in_channels) == list(backbone.out_channels)
+    assert_heads_fit_backbone(cfg, model)
+    if detect_task(cfg) == 'mmdet':
         assert backbone.norm_eval  # BatchNorm statistics are frozen when fine-tuning
 
 
 @pytest.mark.parametrize('demo,base', sorted(DEMO_DATA_BASES.items()))
 def test_demo_data_matches_base(demo, base):
     """The demo configs point at the same data as the demo dataset bases."""
-    cfg, base_cfg = load(demo), load(base)
+    cfg, base_cfg = load_config(demo), load_config(base)
     keys = ('type', 'metainfo', 'data_root', 'ann_file', 'data_prefix', 'reduce_zero_label')
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         ours, theirs = innermost(cfg[loader].dataset), innermost(base_cfg[loader].dataset)
@@ -132,7 +113,7 @@ def tiny(cfg, demo_root, work_dir):
 @pytest.mark.parametrize('case', sorted(CASES))
 def test_demo_config_trains_and_validates(case, demo_root, tmp_path):
     _, demo, metric_keys = CASES[case]
-    cfg = tiny(load(demo), demo_root, str(tmp_path))
+    cfg = tiny(load_config(demo), demo_root, str(tmp_path))
     setup_task(cfg)
     runner = build_runner(cfg)
     backbone = runner.model.backbone

@@ -98,10 +98,9 @@ def test_test_evaluates_checkpoint(trained, workspace):
 def test_dist_train_two_cpu_processes(workspace):
     """tools/dist_train.sh CONFIG 2: torchrun, two processes, gloo (no CUDA needed)."""
     work_dir = workspace / 'work_dirs' / 'dist'
-    log = run(['bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), CONFIG, '2',
-               '--work-dir', str(work_dir), '--cfg-options', 'train_dataloader.batch_size=1',
-               *SMALL],
-              cwd=workspace, extra_env=dict(PORT=str(free_port()), OMP_NUM_THREADS='1'))
+    run(['bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), CONFIG, '2',
+         '--work-dir', str(work_dir), '--cfg-options', 'train_dataloader.batch_size=1', *SMALL],
+        cwd=workspace, extra_env=dict(PORT=str(free_port()), OMP_NUM_THREADS='1'))
     assert (work_dir / 'epoch_1.pth').is_file()
     logs = glob.glob(str(work_dir / '*' / '*.log'))
     assert logs
