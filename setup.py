@@ -28,5 +28,5 @@ setup(
         'ftfy',
         'regex',
     ],
-    extras_require={'tests': ['pytest']},
+    extras_require={'tests': ['pytest', 'timm==1.0.31']},  # timm: equality tests
 )

@@ -1,10 +1,16 @@
 """Converts an official Huawei Noah checkpoint into an mmghost backbone checkpoint.
 
     python tools/model_converters/official2mmghost.py SRC DST --model pvig_s_224_gelu
+    python tools/model_converters/official2mmghost.py SRC DST --model pvig_s_224_gelu --classifier
+    python tools/model_converters/official2mmghost.py SRC DST --model ghostnet_1.0x --timm
 
 SRC may be a raw state dict or one wrapped in ``state_dict`` / ``state_dict_ema`` / ``model``,
 with or without DataParallel's ``module.`` prefix. DST loads strictly into
 ``mmghost.official_backbone_cfg(MODEL)`` with ``init_cfg=dict(type='Pretrained', checkpoint=DST)``.
+With ``--classifier``, DST also keeps the upstream head and loads strictly into the mmpretrain
+``ImageClassifier`` of ``mmghost.official.official_classifier_cfg(MODEL)`` (``load_from=DST``).
+With ``--timm``, SRC is timm's checkpoint of the same network (e.g. timm ``ghostnet_100`` for
+``ghostnet_1.0x``).
 """
 import argparse
 import sys
@@ -13,8 +19,7 @@ import torch
 
 import mmghost
 from mmghost.models.backbones.base import describe_mismatch, unwrap_state_dict
-from mmghost.official import convert_official
-from mmghost.registry import MODELS
+from mmghost.official import convert_official, official_classifier_cfg
 
 
 def parse_args():
@@ -24,6 +29,10 @@ def parse_args():
     parser.add_argument('--model', required=True, choices=sorted(mmghost.OFFICIAL_MODELS),
                         metavar='MODEL', help='upstream model name: ' +
                         ', '.join(sorted(mmghost.OFFICIAL_MODELS)))
+    parser.add_argument('--classifier', action='store_true',
+                        help='keep the upstream head: an mmpretrain ImageClassifier checkpoint')
+    parser.add_argument('--timm', action='store_true',
+                        help="SRC is timm's checkpoint of the same network")
     return parser.parse_args()
 
 
@@ -31,9 +40,14 @@ def main():
     args = parse_args()
     # Safe loading: tensors and plain containers only (an official file is weights only).
     checkpoint = torch.load(args.src, map_location='cpu', weights_only=True)
-    converted = convert_official(args.model, unwrap_state_dict(checkpoint))
-    backbone = MODELS.build(mmghost.official_backbone_cfg(args.model))
-    expected = backbone.state_dict()
+    converted = convert_official(args.model, unwrap_state_dict(checkpoint),
+                                 classifier=args.classifier, timm=args.timm)
+    if args.classifier:
+        from mmpretrain.registry import MODELS
+        model = MODELS.build(official_classifier_cfg(args.model))
+    else:
+        model = mmghost.MODELS.build(mmghost.official_backbone_cfg(args.model))
+    expected = model.state_dict()
     missing = set(expected) - set(converted)
     unexpected = set(converted) - set(expected)
     if missing or unexpected:

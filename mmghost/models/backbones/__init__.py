@@ -1,3 +1,7 @@
-from .vig import PyramidViG, ViG, convert_official_pyramid_vig, convert_official_vig
-
-__all__ = ['PyramidViG', 'ViG', 'convert_official_pyramid_vig', 'convert_official_vig']
+from .augvit import *  # noqa: F401,F403
+from .g_ghost_regnet import *  # noqa: F401,F403
+from .ghostnet import *  # noqa: F401,F403
+from .tinynet import *  # noqa: F401,F403
+from .tnt import *  # noqa: F401,F403
+from .vig import *  # noqa: F401,F403
+from .wavemlp import *  # noqa: F401,F403

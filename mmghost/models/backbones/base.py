@@ -5,6 +5,9 @@ Subclasses build their layers, then call :meth:`MultiScaleBackbone._setup_output
 (one entry per ``out_indices`` item) so necks, heads and tools read them instead of hand-typed
 lists (the detectron2 ``output_shape`` idea).
 """
+from dataclasses import dataclass
+from typing import Callable, Optional
+
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmengine.runner.checkpoint import CheckpointLoader
@@ -66,6 +69,29 @@ def describe_mismatch(missing, unexpected, limit=20):
     if unexpected:
         parts.append(f'unexpected keys ({len(unexpected)}): {fmt(unexpected)}')
     return '; '.join(parts)
+
+
+@dataclass(frozen=True)
+class OfficialModel:
+    """An upstream model name's entry in a family module's ``OFFICIAL_MODELS`` table.
+
+    Attributes:
+        backbone (dict): The backbone config (``type='mmghost.X'``, ``arch=...``) that
+            ``convert(official_state_dict)`` fits strictly.
+        convert (Callable): Official state dict -> backbone state dict; the upstream
+            classifier keys are dropped.
+        classifier (dict, optional): The upstream head as mmpretrain ``ImageClassifier`` parts:
+            ``neck`` and ``head`` configs, and ``backbone`` overrides (e.g. ``out_indices``).
+        convert_head (Callable, optional): Official state dict -> ``{'neck.*' / 'head.*':
+            tensor}`` fitting ``classifier``; only the upstream classifier keys are read.
+        timm_to_official (Callable, optional): timm state dict of the same network -> official
+            state dict, for models timm also ships (``official2mmghost.py --timm``).
+    """
+    backbone: dict
+    convert: Callable
+    classifier: Optional[dict] = None
+    convert_head: Optional[Callable] = None
+    timm_to_official: Optional[Callable] = None
 
 
 class MultiScaleBackbone(BaseModule):

@@ -4,7 +4,7 @@ Paper: Han et al., "Vision GNN: An Image is Worth Graph of Nodes", NeurIPS 2022
 (arXiv:2206.00272). Official code: huawei-noah/Efficient-AI-Backbones, ``vig_pytorch``.
 
 Layout: blocks (in :mod:`mmghost.models.layers.graph`), the models, the official checkpoint
-converters; the official variants are named in :mod:`mmghost.official`.
+converters, the official variants.
 """
 import torch
 import torch.nn.functional as F
@@ -13,7 +13,10 @@ from torch import nn
 from ...registry import MODELS
 from ..layers.conv import conv_norm_act
 from ..layers.graph import ViGBlock
-from .base import MultiScaleBackbone, select_arch
+from .base import MultiScaleBackbone, OfficialModel, select_arch
+
+__all__ = ['PyramidViG', 'ViG', 'convert_official_pyramid_vig', 'convert_official_vig',
+           'convert_official_vig_head']
 
 
 def add_position_embedding(x, pos_embed):
@@ -329,3 +332,40 @@ def convert_official_vig(state_dict):
 
 PyramidViG.official_converter = staticmethod(convert_official_pyramid_vig)
 ViG.official_converter = staticmethod(convert_official_vig)
+
+
+def convert_official_vig_head(state_dict):
+    """The upstream classifier of both ViG forms, ``prediction`` = conv1x1 (1024) + BN + GELU +
+    dropout + conv1x1, as mmpretrain's ``StackedLinearClsHead`` keys (its 1x1 convs act on the
+    globally pooled features, so they are linear layers)."""
+    layers = {'prediction.0.': 'head.layers.0.fc.', 'prediction.1.': 'head.layers.0.norm.',
+              'prediction.4.': 'head.layers.1.fc.'}
+    converted = {}
+    for key, value in state_dict.items():
+        if key.startswith('prediction.'):
+            new_key = _rename(key, layers, key)
+            converted[new_key] = value.flatten(1) if value.ndim == 4 else value
+    return converted
+
+
+def _vig_classifier(channels):
+    return dict(
+        backbone=dict(out_indices=(-1, )),
+        neck=dict(type='GlobalAveragePooling'),
+        head=dict(type='StackedLinearClsHead', num_classes=1000, in_channels=channels,
+                  mid_channels=[1024], dropout_rate=0.0, norm_cfg=dict(type='BN1d'),
+                  act_cfg=dict(type='GELU'), loss=dict(type='CrossEntropyLoss')))
+
+
+OFFICIAL_MODELS = {
+    **{f'pvig_{size}_224_gelu': OfficialModel(
+        backbone=dict(type='mmghost.PyramidViG', arch=size),
+        convert=convert_official_pyramid_vig,
+        classifier=_vig_classifier(PyramidViG.arch_zoo[size]['channels'][-1]),
+        convert_head=convert_official_vig_head) for size in ('ti', 's', 'm', 'b')},
+    **{f'vig_{size}_224_gelu': OfficialModel(
+        backbone=dict(type='mmghost.ViG', arch=size),
+        convert=convert_official_vig,
+        classifier=_vig_classifier(ViG.arch_zoo[size]['channels']),
+        convert_head=convert_official_vig_head) for size in ('ti', 's', 'b')},
+}
