@@ -1,12 +1,17 @@
 import importlib.util
 import json
+import math
 import os
+import os.path as osp
 
 import pytest
 import torch
 
 REFERENCE_DIR = os.path.join(os.path.dirname(__file__), 'data', 'reference')
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The four head configs of every backbone: HEADS[i].format('ghostnet-1.0x') etc.
+HEADS = ['retinanet_{}_fpn_1x_coco.py', 'mask-rcnn_{}_fpn_1x_coco.py',
+         'yolox_{}_8xb8-300e_coco.py', 'upernet_{}_8xb2-160k_ade20k-512x512.py']
 
 
 def _load_reference_module():
@@ -43,6 +48,46 @@ def assert_heads_fit_backbone(cfg, model):
         assert aux.in_channels == backbone.stage_channels[aux.in_index]
     else:
         assert list(model.neck.in_channels) == list(backbone.out_channels)
+
+
+def build_config_model(name):
+    """A config of configs/ and its model; mmseg models pad to the demo crop (160x160)."""
+    from mmghost.runtime import detect_task
+    cfg = load_config(name)
+    if detect_task(cfg) == 'mmseg':
+        cfg.model.data_preprocessor.size = (160, 160)  # pad to the demo crop, not 512x512
+    return cfg, build_model(cfg)
+
+
+# the demo config whose training data pipeline feeds each head
+DEMO_DATA = {'retinanet': 'retinanet_pvig-s_demo.py', 'yolox': 'retinanet_pvig-s_demo.py',
+             'mask-rcnn': 'mask-rcnn_pvig-s_fpn_demo.py', 'upernet': 'upernet_pvig-s_demo.py'}
+
+
+def demo_batch(name, demo_root):
+    """Two training samples of the demo data, collated as the Runner's dataloader does."""
+    from mmengine.dataset import pseudo_collate
+    from mmengine.registry import DATASETS
+
+    from mmghost.runtime import setup_task
+    demo = load_config(osp.join('demo', DEMO_DATA[name.split('_')[0]]))
+    task = setup_task(demo)
+    dataset_cfg = demo.train_dataloader.dataset
+    dataset_cfg.data_root = osp.join(demo_root, 'ade' if task == 'mmseg' else 'coco')
+    dataset = DATASETS.build(dataset_cfg)
+    return pseudo_collate([dataset[0], dataset[1]])
+
+
+def one_training_step(model, name, demo_root):
+    """Loss + backward on two demo images: finite, and it reaches every backbone parameter."""
+    batch = demo_batch(name, demo_root)
+    model.train()
+    # YOLOX's batch augment (BatchSyncRandomResize) needs the Runner's iteration count
+    data = model.data_preprocessor(batch, training=not name.startswith('yolox'))
+    total, _ = model.parse_losses(model.loss(data['inputs'], data['data_samples']))
+    assert math.isfinite(float(total))
+    total.backward()
+    assert all(p.grad is not None for p in model.backbone.parameters())
 
 
 @pytest.fixture(scope='session')
