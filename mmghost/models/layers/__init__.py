@@ -4,6 +4,5 @@ from .graph import (ConvFFN, Grapher, MaxRelativeGraphConv, ViGBlock, dilated_kn
                     effective_k_dilation, official_relative_pos, sincos_grid_embedding)
 
 __all__ = ['ConvFFN', 'Grapher', 'MaxRelativeGraphConv', 'ViGBlock', 'conv_norm_act',
-           'make_divisible',
-           'dilated_knn', 'effective_k_dilation', 'official_relative_pos',
+           'dilated_knn', 'effective_k_dilation', 'make_divisible', 'official_relative_pos',
            'sincos_grid_embedding']
