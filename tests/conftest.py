@@ -1,3 +1,4 @@
+import importlib
 import importlib.util
 import json
 import math
@@ -29,13 +30,9 @@ def load_config(name):
 
 
 def build_model(cfg):
-    """The config's model, built in its task's registry (mmdet or mmseg)."""
+    """The config's model, built in its task's registry (mmdet, mmseg or mmpretrain)."""
     from mmghost.runtime import setup_task
-    if setup_task(cfg) == 'mmseg':
-        from mmseg.registry import MODELS
-    else:
-        from mmdet.registry import MODELS
-    return MODELS.build(cfg.model)
+    return importlib.import_module(f'{setup_task(cfg)}.registry').MODELS.build(cfg.model)
 
 
 def assert_heads_fit_backbone(cfg, model):

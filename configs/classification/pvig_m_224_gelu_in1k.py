@@ -1,0 +1,4 @@
+# Pyramid ViG-M with its upstream head; otherwise as pvig_s_224_gelu_in1k.py.
+_base_ = './pvig_s_224_gelu_in1k.py'
+
+model = dict(backbone=dict(arch='m'), head=dict(in_channels=768))
