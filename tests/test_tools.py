@@ -110,3 +110,10 @@ def test_dist_train_two_cpu_processes(workspace):
     # 4 images / (2 processes x 1 image) = 2 iterations per epoch
     assert re.search(r'Epoch\(train\)\s+\[1\]\[2/2\]', text)
     assert 'coco/bbox_mAP' in text
+
+
+def test_list_models_reads_channels_and_strides_from_the_backbones():
+    out = run([sys.executable, 'tools/analysis_tools/list_models.py', '--family', 'pvig_s'],
+              REPO_ROOT)
+    row = next(line for line in out.splitlines() if line.startswith('pvig_s_224_gelu'))
+    assert row.split()[2:4] == ['80/160/400/640', '4/8/16/32']
