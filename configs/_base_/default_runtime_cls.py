@@ -1,25 +1,7 @@
-# Runtime shared by the mmpretrain (ImageNet classification) configs.
+# Runtime shared by the mmpretrain (ImageNet classification) configs: the detection runtime
+# with mmpretrain's scope, visualisation hook and visualizer.
+_base_ = './default_runtime.py'
 default_scope = 'mmpretrain'
 
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=1),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='VisualizationHook', enable=False))
-
-env_cfg = dict(
-    cudnn_benchmark=False,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    # tools/train.py switches to gloo by itself when no GPU is present.
-    dist_cfg=dict(backend='nccl'),
-)
-
-vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
-
-log_level = 'INFO'
-load_from = None
-resume = False
-randomness = dict(seed=None, deterministic=False)
+default_hooks = dict(visualization=dict(_delete_=True, type='VisualizationHook', enable=False))
+visualizer = dict(_delete_=True, type='UniversalVisualizer', vis_backends={{_base_.vis_backends}})
