@@ -182,27 +182,45 @@ class MultiScaleBackbone(BaseModule):
             return
         super().init_weights()
 
+    def _optional_modules(self):
+        """Names of submodules a checkpoint may lack as a whole: layers mmghost adds to the
+        upstream network (e.g. detection-only output norms). Absent ones keep their fresh
+        initialisation and are logged; present ones load like any other key."""
+        return ()
+
+    def _required_keys(self, own, keys):
+        """``own`` minus the keys of the optional modules that ``keys`` holds nothing of."""
+        absent = [name + '.' for name in self._optional_modules()
+                  if not any(k.startswith(name + '.') for k in keys)]
+        return {k for k in own if not k.startswith(tuple(absent))} if absent else set(own)
+
     def load_pretrained(self, checkpoint, prefix='', map_location='cpu'):
         """Loads a checkpoint strictly (local path, URL or any mmengine scheme).
 
         Accepts mmghost-format state dicts and, where the family has a converter, official
-        ones. Anything else is refused with the missing and unexpected keys listed.
+        ones. Anything else is refused with the missing and unexpected keys listed; only the
+        ``_optional_modules()`` may be absent (they are then kept and logged).
         """
         raw = CheckpointLoader.load_checkpoint(checkpoint, map_location=map_location)
         state = unwrap_state_dict(raw, prefix)
-        own = set(self.state_dict())
-        if set(state) != own and self.official_converter is not None:
+        own = self.state_dict().keys()
+        if set(state) != self._required_keys(own, state) and self.official_converter is not None:
             try:
                 converted = type(self).official_converter(state)
             except (KeyError, ValueError):
                 converted = None
-            if converted is not None and set(converted) == own:
+            if converted is not None and set(converted) == self._required_keys(own, converted):
                 print_log(f'{type(self).__name__}: converted official checkpoint {checkpoint}',
                           logger='current')
                 state = converted
-        missing, unexpected = own - set(state), set(state) - own
+        required = self._required_keys(own, state)
+        missing, unexpected = required - set(state), set(state) - own
         if missing or unexpected:
             raise RuntimeError(f'Checkpoint {checkpoint} does not fit {type(self).__name__}: '
                                + describe_mismatch(missing, unexpected))
-        self.load_state_dict(state, strict=True)
+        fresh = [k for k in self.state_dict() if k not in required]
+        self.load_state_dict(state, strict=not fresh)
+        if fresh:
+            print_log(f'{type(self).__name__}: not in {checkpoint}, newly initialised: '
+                      + ', '.join(fresh), logger='current')
         print_log(f'{type(self).__name__}: loaded {checkpoint}', logger='current')

@@ -1,0 +1,4 @@
+# Wave-MLP-M with its upstream head; otherwise as WaveMLP_S_in1k.py.
+_base_ = './WaveMLP_S_in1k.py'
+
+model = dict(backbone=dict(arch='m'))
