@@ -30,9 +30,23 @@ def load_config(name):
 
 
 def build_model(cfg):
-    """The config's model, built in its task's registry (mmdet, mmseg or mmpretrain)."""
-    from mmghost.runtime import setup_task
-    return importlib.import_module(f'{setup_task(cfg)}.registry').MODELS.build(cfg.model)
+    """The config's model, built in its task's registry (mmdet, mmseg or mmpretrain); the
+    default scope is left as it was, so tests of other tasks are unaffected."""
+    from mmengine.registry import DefaultScope
+
+    from mmghost.runtime import detect_task, setup_task
+    with DefaultScope.overwrite_default_scope(detect_task(cfg)):
+        return importlib.import_module(f'{setup_task(cfg)}.registry').MODELS.build(cfg.model)
+
+
+def build_classifier(name, **backbone_overrides):
+    """``official_classifier_cfg(name)`` built by mmpretrain, whatever the default scope."""
+    from mmengine.registry import DefaultScope
+    from mmpretrain.registry import MODELS
+
+    from mmghost.official import official_classifier_cfg
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        return MODELS.build(official_classifier_cfg(name, **backbone_overrides))
 
 
 def assert_heads_fit_backbone(cfg, model):

@@ -76,12 +76,14 @@ def test_config_is_the_official_classifier_and_runs_its_eval_pipeline(config, im
     assert preprocessor['to_rgb'] is True
 
     from mmengine.dataset import pseudo_collate
-    from mmengine.registry import DATASETS
+    from mmengine.registry import DefaultScope
+    from mmpretrain.registry import DATASETS
     model = build_model(cfg).eval()
     dataset_cfg = cfg.test_dataloader.dataset
     dataset_cfg.data_root = imagenet_root
-    dataset = DATASETS.build(dataset_cfg)
-    batch = pseudo_collate([dataset[0], dataset[1]])
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        dataset = DATASETS.build(dataset_cfg)
+        batch = pseudo_collate([dataset[0], dataset[1]])
     crop = cfg.test_pipeline[-2]['crop_size']
     assert tuple(batch['inputs'][0].shape) == (3, crop, crop)
     with torch.no_grad():

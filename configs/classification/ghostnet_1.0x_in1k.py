@@ -1,0 +1,30 @@
+# GhostNet 1.0x with its upstream head, to evaluate official ImageNet weights:
+#   python tools/model_converters/official2mmghost.py state_dict_73.98.pth ghostnet_cls.pth \
+#       --model ghostnet_1.0x --classifier
+#   (from timm's ghostnet_100 weights: the same with --timm)
+#   python tools/test.py configs/classification/ghostnet_1.0x_in1k.py ghostnet_cls.pth
+# The upstream eval (ghostnet_pytorch/validate.py: Resize 256, bilinear, centre crop 224) is the
+# base dataset's test pipeline; GhostNetV2 evaluates with timm's defaults, the same transform.
+_base_ = ['../_base_/datasets/imagenet.py', '../_base_/default_runtime_cls.py']
+custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
+
+# = mmghost.official.official_classifier_cfg('ghostnet_1.0x') + the data preprocessor
+model = dict(
+    type='ImageClassifier',
+    # ImageNet mean/std, RGB
+    data_preprocessor=dict(num_classes=1000, mean=[123.675, 116.28, 103.53],
+                           std=[58.395, 57.12, 57.375], to_rgb=True),
+    # out_indices -1: the final 1x1 ConvBnAct (960 * width channels, upstream blocks[9])
+    backbone=dict(type='mmghost.GhostNet', arch='1.0x', out_indices=(-1, )),
+    neck=dict(type='GlobalAveragePooling'),
+    # upstream head on the pooled features: conv_head 1x1 (1280, bias) -> ReLU -> dropout ->
+    # classifier, i.e. two linear layers
+    head=dict(
+        type='StackedLinearClsHead',
+        num_classes=1000,
+        in_channels=960,
+        mid_channels=[1280],
+        dropout_rate=0.2,
+        norm_cfg=None,
+        act_cfg=dict(type='ReLU'),
+        loss=dict(type='CrossEntropyLoss')))

@@ -1,0 +1,4 @@
+# GhostNet 1.3x with its upstream head; otherwise as ghostnet_1.0x_in1k.py.
+_base_ = './ghostnet_1.0x_in1k.py'
+
+model = dict(backbone=dict(arch='1.3x'), head=dict(in_channels=1248))
