@@ -14,10 +14,10 @@ from torch.nn.modules.batchnorm import _BatchNorm
 import mmghost
 from mmghost.models.backbones import WaveMLP, convert_official_wavemlp
 from mmghost.models.backbones import base as base_module
-from mmghost.official import convert_official, official_classifier_cfg
+from mmghost.official import convert_official
 from mmghost.registry import MODELS
 from tests.conftest import (HEADS, REFERENCE_DIR, REPO_ROOT, assert_heads_fit_backbone,
-                            build_config_model, one_training_step)
+                            build_classifier, build_config_model, one_training_step)
 
 CHANNELS = {'t_dw': (64, 128, 320, 512), 't': (64, 128, 320, 512), 's': (64, 128, 320, 512),
             'm': (64, 128, 320, 512), 'b': (96, 192, 384, 768)}
@@ -128,8 +128,7 @@ def test_phase_mixing_reads_channels_2c_and_2c_plus_1():
 @pytest.mark.parametrize('name, millions', [('WaveMLP_T_dw', 15), ('WaveMLP_T', 17),
                                             ('WaveMLP_S', 30), ('WaveMLP_M', 44)])
 def test_param_counts_match_upstream(name, millions):
-    from mmpretrain.registry import MODELS as CLS_MODELS
-    count = sum(p.numel() for p in CLS_MODELS.build(official_classifier_cfg(name)).parameters())
+    count = sum(p.numel() for p in build_classifier(name).parameters())
     assert int(count / 1e6) == millions
     if name == 'WaveMLP_S':
         assert count == 30_708_040
@@ -266,8 +265,7 @@ def test_converted_model_equals_official(converted_checkpoint, reference, refere
                 **{f'stage{i + 1}': out for i, out in enumerate(model(x))}}
     # the upstream head (final norm -> pooling -> Linear) of the mmpretrain classifier, on the
     # last stage (its whole forward is checked by tests/test_classification.py)
-    from mmpretrain.registry import MODELS as CLS_MODELS
-    classifier = CLS_MODELS.build(official_classifier_cfg('WaveMLP_S')).eval().to(dtype)
+    classifier = build_classifier('WaveMLP_S').eval().to(dtype)
     classifier.load_state_dict(convert_official('WaveMLP_S', with_thop_keys(official['WaveMLP_S']),
                                                 classifier=True), strict=True)
     with torch.no_grad():

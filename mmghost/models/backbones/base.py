@@ -1,9 +1,10 @@
 """What every mmghost backbone shares: argument checks, freezing, ``norm_eval``, strict loading.
 
-Subclasses build their layers, then call :meth:`MultiScaleBackbone._setup_outputs`, and implement
-``forward`` and ``_frozen_modules(num_stages)``. They report ``out_channels`` and ``out_strides``
-(one entry per ``out_indices`` item) so necks, heads and tools read them instead of hand-typed
-lists (the detectron2 ``output_shape`` idea).
+Subclasses build their layers (by default a ``stem`` and a ``stages`` list), then call
+:meth:`MultiScaleBackbone._setup_outputs`; they override ``forward`` and
+``_frozen_modules(num_stages)`` where their layout differs. They report ``out_channels`` and
+``out_strides`` (one entry per ``out_indices`` item) so necks, heads and tools read them instead
+of hand-typed lists (the detectron2 ``output_shape`` idea).
 """
 from dataclasses import dataclass
 from typing import Callable, Optional
@@ -149,19 +150,40 @@ class MultiScaleBackbone(BaseModule):
         self._freeze_stages()
 
     def _frozen_modules(self, num_stages):
-        """Modules (or parameters) frozen by ``frozen_stages=num_stages`` (0: the stem)."""
-        raise NotImplementedError
+        """Modules (or parameters) frozen by ``frozen_stages=num_stages``: by default
+        ``self.stem`` (0) and the first ``num_stages`` of ``self.stages``."""
+        return [self.stem, *self.stages[:num_stages]]
+
+    def _unused_modules(self):
+        """The stages after the last output: not run, so frozen (their weights stay, so
+        official checkpoints load strictly, and DDP meets no parameter without gradient)."""
+        return self.stages[max(self.out_indices) + 1:]
 
     def _freeze_stages(self):
-        if self.frozen_stages < 0:
-            return
-        for item in self._frozen_modules(self.frozen_stages):
+        frozen = self._frozen_modules(self.frozen_stages) if self.frozen_stages >= 0 else []
+        for item in [*frozen, *self._unused_modules()]:
             if hasattr(item, 'parameters'):
                 item.eval()
                 for param in item.parameters():
                     param.requires_grad = False
             else:
                 item.requires_grad = False
+
+    def forward(self, x):
+        """The stem, then the stages up to the last output; returns the ``out_indices`` maps."""
+        return self._forward_stages(self.stem(x))
+
+    def _forward_stages(self, x):
+        outs = []
+        for i, stage in enumerate(self.stages[:max(self.out_indices) + 1]):
+            x = stage(x)
+            if i in self.out_indices:
+                outs.append(self._stage_output(i, x))
+        return tuple(outs)
+
+    def _stage_output(self, index, x):
+        """What stage ``index`` returns: its map (a family may add an output norm)."""
+        return x
 
     def train(self, mode=True):
         """Sets the mode, keeping frozen stages and (with ``norm_eval``) every BN in eval."""

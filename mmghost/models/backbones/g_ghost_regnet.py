@@ -252,18 +252,6 @@ class GGhostRegNet(MultiScaleBackbone):
 
         self._setup_outputs(widths, [4, 8, 16, 32])
 
-    def _frozen_modules(self, num_stages):
-        return [self.stem, *self.stages[:num_stages]]
-
-    def forward(self, x):
-        x = self.stem(x)
-        outs = []
-        for i, stage in enumerate(self.stages):
-            x = stage(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
-
 
 # Official sub-keys -> mmghost sub-keys, inside a bottleneck and a Ghost stage.
 _BOTTLENECK_KEYS = {

@@ -64,9 +64,8 @@ class GhostNet(MultiScaleBackbone):
     are ``make_divisible(c * width, 4)`` as upstream. Any input size >= 32 works; every
     stride-2 conv rounds up.
 
-    Stages after the last ``out_indices`` entry are not run; their parameters stay (official
-    checkpoints load strictly) but are frozen, so that distributed training does not meet
-    parameters without gradients.
+    Stages after the last ``out_indices`` entry are not run and are frozen (see
+    :meth:`~mmghost.models.backbones.base.MultiScaleBackbone._unused_modules`).
 
     Args:
         arch (str | dict): ``'0.5x'``, ``'1.0x'``, ``'1.3x'`` (aliases without the ``x``), or
@@ -124,26 +123,6 @@ class GhostNet(MultiScaleBackbone):
             ConvModule(channels, final, 1, norm_cfg=norm_cfg, act_cfg=act_cfg)])
 
         self._setup_outputs([*stage_channels, final], [4, 8, 16, 32, 32])
-
-    def _frozen_modules(self, num_stages):
-        return [self.stem, *self.stages[:num_stages]]
-
-    def _freeze_stages(self):
-        super()._freeze_stages()
-        # Not run (after the last output): frozen, so DDP sees no parameter without gradient.
-        for stage in self.stages[max(self.out_indices) + 1:]:
-            stage.eval()
-            for param in stage.parameters():
-                param.requires_grad = False
-
-    def forward(self, x):
-        x = self.stem(x)
-        outs = []
-        for i, stage in enumerate(self.stages[:max(self.out_indices) + 1]):
-            x = stage(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
 
 
 @MODELS.register_module()

@@ -61,9 +61,8 @@ class TinyNet(MultiScaleBackbone):
     ``e``  0.51   0.6    106        16 / 24 / 56 / 160 / 1280        1 1 1 2 2 2 1
     =====  =====  =====  =========  ===============================  ================
 
-    Stages after the last ``out_indices`` entry are not run; their parameters stay (official
-    checkpoints load strictly) but are frozen, so that distributed training does not meet
-    parameters without gradients. Any input size works; every stride-2 conv rounds up.
+    Stages after the last ``out_indices`` entry are not run and are frozen (see
+    :meth:`~mmghost.models.backbones.base.MultiScaleBackbone._unused_modules`). Any input size works; every stride-2 conv rounds up.
 
     Args:
         arch (str | dict): ``'a'`` .. ``'e'`` (aliases ``'tinynet_a'`` ..), or a dict with the
@@ -126,26 +125,6 @@ class TinyNet(MultiScaleBackbone):
                                       act_cfg=act_cfg))
         stage_channels = [groups[ids[-1]][-1] for ids in STAGE_GROUPS] + [head_channels]
         self._setup_outputs(stage_channels, (4, 8, 16, 32, 32))
-
-    def _frozen_modules(self, num_stages):
-        return [self.stem, *self.stages[:num_stages]]
-
-    def _freeze_stages(self):
-        super()._freeze_stages()
-        # Not run (after the last output): frozen, so DDP sees no parameter without gradient.
-        for stage in self.stages[max(self.out_indices) + 1:]:
-            stage.eval()
-            for param in stage.parameters():
-                param.requires_grad = False
-
-    def forward(self, x):
-        x = self.stem(x)
-        outs = []
-        for i, stage in enumerate(self.stages[:max(self.out_indices) + 1]):
-            x = stage(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
 
 
 # timm EfficientNet sub-keys -> mmghost sub-keys of an MBConv block.

@@ -56,13 +56,7 @@ class VisionGNNBackbone(MultiScaleBackbone):
         return [self.stem, self.pos_embed, *self.stages[:num_stages]]
 
     def forward(self, x):
-        x = add_position_embedding(self.stem(x), self.pos_embed)
-        outs = []
-        for i, stage in enumerate(self.stages):
-            x = stage(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
+        return self._forward_stages(add_position_embedding(self.stem(x), self.pos_embed))
 
 
 @MODELS.register_module()

@@ -265,13 +265,10 @@ class WaveMLP(MultiScaleBackbone):
         return [self.patch_embed, *self.stages[:num_stages], *norms]
 
     def forward(self, x):
-        x = self.patch_embed(x)
-        outs = []
-        for i, stage in enumerate(self.stages):
-            x = stage(x)
-            if i in self.out_indices:
-                outs.append(getattr(self, f'norm{i}')(x) if self.out_norms else x)
-        return tuple(outs)
+        return self._forward_stages(self.patch_embed(x))
+
+    def _stage_output(self, index, x):
+        return getattr(self, f'norm{index}')(x) if self.out_norms else x
 
     def _optional_modules(self):
         # ImageNet / official checkpoints hold no out norms: those keep their fresh init
