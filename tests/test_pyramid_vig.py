@@ -1,4 +1,5 @@
-"""PyramidViG backbone: shapes at several sizes, arch table, freezing, norm_eval, with_cp, errors."""
+"""PyramidViG backbone: shapes at several sizes, arch table, freezing, norm_eval, with_cp,
+errors."""
 import pytest
 import torch
 from torch.nn.modules.batchnorm import _BatchNorm

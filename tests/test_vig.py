@@ -72,7 +72,7 @@ def test_with_cp_same_outputs_and_gradients():
 
 
 def test_converted_official_weights_equal_official_outputs(tmp_path, reference,
-                                                          official_state_dict):
+                                                           official_state_dict):
     state = mmghost.official.convert_official('vig_s_224_gelu',
                                               official_state_dict('vig_s_224_gelu'))
     torch.save({'state_dict': state}, tmp_path / 'vig_s.pth')
@@ -98,5 +98,6 @@ def test_simple_pyramid_turns_stride16_into_four_strides():
 
 
 def test_bad_arch_names_the_choices():
-    with pytest.raises(ValueError, match=r"choose one of \['b', 'base', 's', 'small', 'ti', 'tiny'\]"):
+    choices = r"choose one of \['b', 'base', 's', 'small', 'ti', 'tiny'\]"
+    with pytest.raises(ValueError, match=choices):
         ViG(arch='m')

@@ -58,6 +58,18 @@ def unwrap_state_dict(checkpoint, prefix=''):
     return state
 
 
+def rename_prefix(rest, table, key, family):
+    """``rest`` with its ``table`` prefix replaced (the first that matches), for converters.
+
+    Raises:
+        KeyError: no prefix matches: ``key`` is not part of the official ``family`` layout.
+    """
+    for old, new in table.items():
+        if rest.startswith(old):
+            return new + rest[len(old):]
+    raise KeyError(f'Unknown official {family} key {key!r}')
+
+
 def describe_mismatch(missing, unexpected, limit=20):
     """'missing keys (N): a, b, ...; unexpected keys (M): ...' (at most ``limit`` of each)."""
     def fmt(keys):

@@ -6,6 +6,8 @@ Paper: Han et al., "GhostNets on Heterogeneous Devices via Cheap Operations", IJ
 
 Layout: blocks, the model, the official checkpoint converters, the official variants.
 """
+from functools import partial
+
 import torch
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule, build_activation_layer
@@ -13,7 +15,7 @@ from mmcv.cnn.bricks import DropPath
 from torch import nn
 
 from ...registry import MODELS
-from .base import MultiScaleBackbone, OfficialModel, select_arch
+from .base import MultiScaleBackbone, OfficialModel, rename_prefix, select_arch
 
 __all__ = ['GGhostRegNet', 'convert_official_g_ghost_regnet',
            'convert_official_g_ghost_regnet_head']
@@ -263,11 +265,7 @@ _STAGE_KEYS = {'merge.1.': 'merge.0.conv.', 'merge.2.': 'merge.0.bn.',
                'cheap.0.': 'cheap.conv.', 'cheap.1.': 'cheap.bn.'}
 
 
-def _rename(rest, table, key):
-    for old, new in table.items():
-        if rest.startswith(old):
-            return new + rest[len(old):]
-    raise KeyError(f'Unknown official G-Ghost RegNet key {key!r}')
+_rename = partial(rename_prefix, family='G-Ghost RegNet')
 
 
 def _convert_stage_key(rest, key):

@@ -9,6 +9,7 @@ Layout: blocks (in :mod:`mmghost.models.layers.ghost`), the models, the official
 checkpoint converters, the official variants.
 """
 import numbers
+from functools import partial
 
 import torch
 from mmcv.cnn import ConvModule
@@ -17,7 +18,7 @@ from torch import nn
 from ...registry import MODELS
 from ..layers.channels import make_divisible
 from ..layers.ghost import GhostBottleneck
-from .base import MultiScaleBackbone, OfficialModel, select_arch
+from .base import MultiScaleBackbone, OfficialModel, rename_prefix, select_arch
 
 __all__ = ['GhostNet', 'GhostNetV2', 'convert_official_ghostnet', 'convert_official_ghostnet_head',
            'convert_timm_ghostnet']
@@ -189,11 +190,7 @@ _OFFICIAL_FINAL_KEYS = {'conv.': 'conv.', 'bn1.': 'bn.'}
 _OFFICIAL_HEAD_KEYS = {'conv_head.': 'head.layers.0.fc.', 'classifier.': 'head.layers.1.fc.'}
 
 
-def _rename(rest, table, key):
-    for old, new in table.items():
-        if rest.startswith(old):
-            return new + rest[len(old):]
-    raise KeyError(f'Unknown official GhostNet key {key!r}')
+_rename = partial(rename_prefix, family='GhostNet')
 
 
 def convert_official_ghostnet(state_dict):

@@ -9,6 +9,7 @@ Layout: blocks (in :mod:`mmghost.models.layers.mobile`), the model, the official
 converters, the official variants.
 """
 import numbers
+from functools import partial
 
 from mmcv.cnn import ConvModule
 from torch import nn
@@ -16,7 +17,7 @@ from torch import nn
 from ...registry import MODELS
 from ..layers.channels import make_divisible
 from ..layers.mobile import InvertedResidual
-from .base import MultiScaleBackbone, OfficialModel, select_arch
+from .base import MultiScaleBackbone, OfficialModel, rename_prefix, select_arch
 
 __all__ = ['TinyNet', 'convert_official_tinynet', 'convert_official_tinynet_head']
 
@@ -62,7 +63,8 @@ class TinyNet(MultiScaleBackbone):
     =====  =====  =====  =========  ===============================  ================
 
     Stages after the last ``out_indices`` entry are not run and are frozen (see
-    :meth:`~mmghost.models.backbones.base.MultiScaleBackbone._unused_modules`). Any input size works; every stride-2 conv rounds up.
+    :meth:`~mmghost.models.backbones.base.MultiScaleBackbone._unused_modules`). Any input size
+    works; every stride-2 conv rounds up.
 
     Args:
         arch (str | dict): ``'a'`` .. ``'e'`` (aliases ``'tinynet_a'`` ..), or a dict with the
@@ -136,11 +138,7 @@ _DS_KEYS = {'conv_dw.': 'depthwise.conv.', 'bn1.': 'depthwise.bn.', 'se.': 'se.'
             'conv_pw.': 'project.conv.', 'bn2.': 'project.bn.'}
 
 
-def _rename(rest, table, key):
-    for old, new in table.items():
-        if rest.startswith(old):
-            return new + rest[len(old):]
-    raise KeyError(f'Unknown official TinyNet key {key!r}')
+_rename = partial(rename_prefix, family='TinyNet')
 
 
 def convert_official_tinynet(state_dict):

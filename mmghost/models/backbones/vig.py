@@ -6,6 +6,8 @@ Paper: Han et al., "Vision GNN: An Image is Worth Graph of Nodes", NeurIPS 2022
 Layout: blocks (in :mod:`mmghost.models.layers.graph`), the models, the official checkpoint
 converters, the official variants.
 """
+from functools import partial
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -13,7 +15,7 @@ from torch import nn
 from ...registry import MODELS
 from ..layers.conv import conv_norm_act
 from ..layers.graph import ViGBlock
-from .base import MultiScaleBackbone, OfficialModel, select_arch
+from .base import MultiScaleBackbone, OfficialModel, rename_prefix, select_arch
 
 __all__ = ['PyramidViG', 'ViG', 'convert_official_pyramid_vig', 'convert_official_vig',
            'convert_official_vig_head']
@@ -248,11 +250,7 @@ _OFFICIAL_BLOCK_KEYS = {
 _OFFICIAL_DOWNSAMPLE_KEYS = {'conv.0.': 'conv.', 'conv.1.': 'bn.'}
 
 
-def _rename(rest, table, key):
-    for old, new in table.items():
-        if rest.startswith(old):
-            return new + rest[len(old):]
-    raise KeyError(f'Unknown official ViG key {key!r}')
+_rename = partial(rename_prefix, family='ViG')
 
 
 def _convert_stem_key(key):

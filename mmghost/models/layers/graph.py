@@ -299,4 +299,3 @@ class ViGBlock(nn.Module):
         if self.with_cp and x.requires_grad:
             return torch.utils.checkpoint.checkpoint(self._inner_forward, x, use_reentrant=False)
         return self._inner_forward(x)
-
