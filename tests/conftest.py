@@ -61,6 +61,27 @@ def assert_heads_fit_backbone(cfg, model):
         assert list(model.neck.in_channels) == list(backbone.out_channels)
 
 
+def assert_with_cp_matches(build, x):
+    """``build(with_cp)`` -> backbone. In training mode, with and without gradient
+    checkpointing, the outputs and every parameter's gradient are the same (stochastic depth
+    draws seeded alike, as checkpointing recomputes them)."""
+    results = []
+    for with_cp in (False, True):
+        torch.manual_seed(0)
+        model = build(with_cp).train()
+        torch.manual_seed(1)
+        outs = model(x)
+        sum(o.pow(2).mean() for o in outs).backward()
+        results.append(([o.detach() for o in outs],
+                        {n: p.grad for n, p in model.named_parameters()}))
+    (outs_a, grads_a), (outs_b, grads_b) = results
+    for a, b in zip(outs_a, outs_b):
+        torch.testing.assert_close(a, b)
+    assert grads_a.keys() == grads_b.keys()
+    for name, grad in grads_a.items():
+        torch.testing.assert_close(grads_b[name], grad, msg=name)
+
+
 def build_config_model(name):
     """A config of configs/ and its model; mmseg models pad to the demo crop (160x160)."""
     from mmghost.runtime import detect_task

@@ -15,7 +15,8 @@ from mmghost.models.backbones import GGhostRegNet
 from mmghost.official import convert_official
 from mmghost.registry import MODELS
 from tests.conftest import (HEADS, REFERENCE_DIR, REPO_ROOT, assert_heads_fit_backbone,
-                            build_classifier, build_config_model, one_training_step)
+                            assert_with_cp_matches, build_classifier, build_config_model,
+                            one_training_step)
 
 VARIANT = 'g_ghost_regnetx_040'
 # arch -> stage channels, and the deep ("raw") channels of each Ghost stage (None: plain stage),
@@ -104,22 +105,9 @@ def test_norm_eval_keeps_batchnorm_in_eval():
 
 
 def test_with_cp_same_outputs_and_gradients():
-    x = torch.randn(2, 3, 64, 64)
-    results = []
-    for with_cp in (False, True):
-        torch.manual_seed(0)
-        model = GGhostRegNet(arch=TINY, with_cp=with_cp, drop_path_rate=0.2).train()
-        torch.manual_seed(1)  # the same stochastic depth draws, recomputed alike under with_cp
-        outs = model(x)
-        sum(o.pow(2).mean() for o in outs).backward()
-        results.append(([o.detach() for o in outs],
-                        {n: p.grad for n, p in model.named_parameters()}))
-    (outs_a, grads_a), (outs_b, grads_b) = results
-    for a, b in zip(outs_a, outs_b):
-        torch.testing.assert_close(a, b)
-    assert grads_a.keys() == grads_b.keys()
-    for name, grad in grads_a.items():
-        torch.testing.assert_close(grads_b[name], grad, msg=name)
+    assert_with_cp_matches(
+        lambda with_cp: GGhostRegNet(arch=TINY, with_cp=with_cp, drop_path_rate=0.2),
+        torch.randn(2, 3, 64, 64))
 
 
 def test_ghost_stage_split_and_context():

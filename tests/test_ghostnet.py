@@ -14,8 +14,8 @@ from mmghost.models.backbones.ghostnet import convert_timm_ghostnet
 from mmghost.models.layers.ghost import DFCAttention, GhostModule
 from mmghost.official import convert_official
 from mmghost.registry import MODELS
-from tests.conftest import (HEADS, REFERENCE_DIR, assert_heads_fit_backbone, build_classifier,
-                            build_config_model, one_training_step)
+from tests.conftest import (HEADS, REFERENCE_DIR, assert_heads_fit_backbone, assert_with_cp_matches,
+                            build_classifier, build_config_model, one_training_step)
 
 # stage channels (strides 4/8/16/32, final 1x1 conv at 32) per (class, width)
 CHANNELS = {
@@ -117,21 +117,9 @@ def test_norm_eval_keeps_batchnorm_in_eval():
 
 
 def test_with_cp_same_outputs_and_gradients():
-    x = torch.randn(2, 3, 64, 64)
-    results = []
-    for with_cp in (False, True):
-        torch.manual_seed(0)
-        model = GhostNetV2(out_indices=(0, 1, 2, 3, 4), with_cp=with_cp).train()
-        outs = model(x)
-        sum(o.pow(2).mean() for o in outs).backward()
-        results.append(([o.detach() for o in outs],
-                        {n: p.grad for n, p in model.named_parameters()}))
-    (outs_a, grads_a), (outs_b, grads_b) = results
-    for a, b in zip(outs_a, outs_b):
-        torch.testing.assert_close(a, b)
-    assert grads_a.keys() == grads_b.keys()
-    for name, grad in grads_a.items():
-        torch.testing.assert_close(grads_b[name], grad, msg=name)
+    assert_with_cp_matches(
+        lambda with_cp: GhostNetV2(out_indices=(0, 1, 2, 3, 4), with_cp=with_cp),
+        torch.randn(2, 3, 64, 64))
 
 
 def test_drop_path_trains_and_is_identity_in_eval():

@@ -13,8 +13,8 @@ import mmghost
 from mmghost.models.backbones import TinyNet
 from mmghost.official import convert_official
 from mmghost.registry import MODELS
-from tests.conftest import (HEADS, REPO_ROOT, assert_heads_fit_backbone, build_classifier,
-                            build_config_model, one_training_step)
+from tests.conftest import (HEADS, REPO_ROOT, assert_heads_fit_backbone, assert_with_cp_matches,
+                            build_classifier, build_config_model, one_training_step)
 
 # stage channels (strides 4/8/16/32, final 1x1 conv at 32) and MBConv blocks per group
 ARCHS = {
@@ -115,23 +115,10 @@ def test_norm_eval_keeps_batchnorm_in_eval():
 
 
 def test_with_cp_same_outputs_and_gradients():
-    x = torch.randn(2, 3, 64, 64)
-    results = []
-    for with_cp in (False, True):
-        torch.manual_seed(0)
-        model = TinyNet(arch='e', out_indices=ALL_STAGES, with_cp=with_cp,
-                        drop_path_rate=0.2).train()
-        torch.manual_seed(1)  # the same stochastic depth draws, recomputed alike under with_cp
-        outs = model(x)
-        sum(o.pow(2).mean() for o in outs).backward()
-        results.append(([o.detach() for o in outs],
-                        {n: p.grad for n, p in model.named_parameters()}))
-    (outs_a, grads_a), (outs_b, grads_b) = results
-    for a, b in zip(outs_a, outs_b):
-        torch.testing.assert_close(a, b)
-    assert grads_a.keys() == grads_b.keys()
-    for name, grad in grads_a.items():
-        torch.testing.assert_close(grads_b[name], grad, msg=name)
+    assert_with_cp_matches(
+        lambda with_cp: TinyNet(arch='e', out_indices=ALL_STAGES, with_cp=with_cp,
+                                drop_path_rate=0.2),
+        torch.randn(2, 3, 64, 64))
 
 
 def test_drop_path_follows_timm_schedule_on_residual_blocks_only():

@@ -8,7 +8,7 @@ import torch
 import mmghost
 from mmghost.models import SimplePyramid, ViG
 from mmghost.registry import MODELS
-from tests.conftest import REFERENCE_DIR
+from tests.conftest import REFERENCE_DIR, assert_with_cp_matches
 
 
 @pytest.mark.parametrize('size', [(224, 224), (112, 137), (64, 64), (33, 47)])
@@ -60,15 +60,8 @@ def test_norm_eval_keeps_batchnorm_in_eval():
 
 
 def test_with_cp_same_outputs_and_gradients():
-    x = torch.randn(1, 3, 64, 96)
-    results = []
-    for with_cp in (False, True):
-        torch.manual_seed(0)
-        model = ViG(arch='ti', with_cp=with_cp).train()
-        sum(o.pow(2).mean() for o in model(x)).backward()
-        results.append({n: p.grad for n, p in model.named_parameters()})
-    for name, grad in results[0].items():
-        torch.testing.assert_close(results[1][name], grad, msg=name)
+    assert_with_cp_matches(lambda with_cp: ViG(arch='ti', with_cp=with_cp),
+                           torch.randn(1, 3, 64, 96))
 
 
 def test_converted_official_weights_equal_official_outputs(tmp_path, reference,

@@ -17,7 +17,8 @@ from mmghost.models.backbones import base as base_module
 from mmghost.official import convert_official
 from mmghost.registry import MODELS
 from tests.conftest import (HEADS, REFERENCE_DIR, REPO_ROOT, assert_heads_fit_backbone,
-                            build_classifier, build_config_model, one_training_step)
+                            assert_with_cp_matches, build_classifier, build_config_model,
+                            one_training_step)
 
 CHANNELS = {'t_dw': (64, 128, 320, 512), 't': (64, 128, 320, 512), 's': (64, 128, 320, 512),
             'm': (64, 128, 320, 512), 'b': (96, 192, 384, 768)}
@@ -166,21 +167,8 @@ def test_norm_eval_keeps_batchnorm_in_eval():
 
 
 def test_with_cp_same_outputs_and_gradients():
-    x = torch.randn(2, 3, 64, 96)
-    results = []
-    for with_cp in (False, True):
-        torch.manual_seed(0)
-        model = WaveMLP(arch='t', with_cp=with_cp, out_norms=True).train()
-        outs = model(x)
-        sum(o.pow(2).mean() for o in outs).backward()
-        results.append(([o.detach() for o in outs],
-                        {n: p.grad for n, p in model.named_parameters()}))
-    (outs_a, grads_a), (outs_b, grads_b) = results
-    for a, b in zip(outs_a, outs_b):
-        torch.testing.assert_close(a, b)
-    assert grads_a.keys() == grads_b.keys()
-    for name, grad in grads_a.items():
-        torch.testing.assert_close(grads_b[name], grad, msg=name)
+    assert_with_cp_matches(lambda with_cp: WaveMLP(arch='t', with_cp=with_cp, out_norms=True),
+                           torch.randn(2, 3, 64, 96))
 
 
 def test_drop_path_schedule_is_linear_over_all_blocks():
