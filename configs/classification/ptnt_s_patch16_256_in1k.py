@@ -1,0 +1,28 @@
+# PyramidTNT-S with its upstream head, to evaluate official ImageNet weights:
+#   python tools/model_converters/official2mmghost.py ptnt_s.pth.tar ptnt_s_cls.pth \
+#       --model ptnt_s_patch16_256 --classifier
+#   python tools/test.py configs/classification/ptnt_s_patch16_256_in1k.py ptnt_s_cls.pth
+_base_ = ['../_base_/datasets/imagenet.py', '../_base_/default_runtime_cls.py']
+custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
+
+# upstream eval (timm default_cfg): short edge floor(256 / 0.9) = 284, bicubic, centre crop 256
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='ResizeEdge', scale=284, edge='short', backend='pillow', interpolation='bicubic'),
+    dict(type='CenterCrop', crop_size=256),
+    dict(type='PackInputs'),
+]
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+# = mmghost.official.official_classifier_cfg('ptnt_s_patch16_256') + the data preprocessor
+model = dict(
+    type='ImageClassifier',
+    # PyramidTNT is trained on RGB scaled to [-1, 1]
+    data_preprocessor=dict(
+        num_classes=1000, mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5], to_rgb=True),
+    # upstream: final LayerNorm on the stage-4 tokens -> mean over them -> Linear
+    backbone=dict(type='mmghost.PyramidTNT', arch='s', out_indices=(-1, ), final_norm=True),
+    neck=dict(type='GlobalAveragePooling'),
+    head=dict(type='LinearClsHead', num_classes=1000, in_channels=512,
+              loss=dict(type='CrossEntropyLoss')))

@@ -1,0 +1,29 @@
+# TNT-S with its upstream head, to evaluate official ImageNet weights:
+#   python tools/model_converters/official2mmghost.py tnt_s_81.5.pth.tar tnt_s_cls.pth \
+#       --model tnt_s_patch16_224 --classifier
+#   python tools/test.py configs/classification/tnt_s_patch16_224_in1k.py tnt_s_cls.pth
+# (timm's tnt_s_patch16_224 weights convert too: add --timm.)
+_base_ = ['../_base_/datasets/imagenet.py', '../_base_/default_runtime_cls.py']
+custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
+
+# upstream eval (timm default_cfg): short edge floor(224 / 0.9) = 248, bicubic, centre crop 224
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='ResizeEdge', scale=248, edge='short', backend='pillow', interpolation='bicubic'),
+    dict(type='CenterCrop', crop_size=224),
+    dict(type='PackInputs'),
+]
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+# = mmghost.official.official_classifier_cfg('tnt_s_patch16_224') + the data preprocessor
+model = dict(
+    type='ImageClassifier',
+    # TNT is trained on RGB scaled to [-1, 1]
+    data_preprocessor=dict(
+        num_classes=1000, mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5], to_rgb=True),
+    # upstream: final LayerNorm -> class token -> Linear
+    backbone=dict(type='mmghost.TNT', arch='s', out_indices=(-1, ), out_type='cls_token',
+                  final_norm=True),
+    head=dict(type='LinearClsHead', num_classes=1000, in_channels=384,
+              loss=dict(type='CrossEntropyLoss')))

@@ -1,0 +1,10 @@
+# YOLOX with a PyramidTNT-S backbone (upsampled stages 2-4: strides 8/16/32) for the YOLOXPAFPN
+# of yolox_pvig-s_8xb8-300e_coco.py.
+_base_ = ['./yolox_pvig-s_8xb8-300e_coco.py', './_base_/models/tnt.py']
+
+model = dict(
+    data_preprocessor={{_base_.tnt_mean_std}},
+    backbone={{_base_.ptnt_backbone_stride8}},
+    # = backbone.out_channels of PyramidTNT-S for out_indices (1, 2, 3)
+    neck=dict(in_channels=[256, 512, 512]))
+optim_wrapper = dict(paramwise_cfg={{_base_.tnt_paramwise_cfg}})
