@@ -96,7 +96,9 @@ class OfficialModel:
         classifier (dict, optional): The upstream head as mmpretrain ``ImageClassifier`` parts:
             ``neck`` and ``head`` configs, and ``backbone`` overrides (e.g. ``out_indices``).
         convert_head (Callable, optional): Official state dict -> ``{'neck.*' / 'head.*':
-            tensor}`` fitting ``classifier``; only the upstream classifier keys are read.
+            tensor}`` fitting ``classifier`` from the upstream classifier keys; also
+            ``'backbone.*'`` keys of layers only the classifier's backbone has (e.g. a final
+            norm).
         timm_to_official (Callable, optional): timm state dict of the same network -> official
             state dict, for models timm also ships (``official2mmghost.py --timm``).
     """
