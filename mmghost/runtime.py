@@ -12,6 +12,7 @@ The tools run mmdet and mmseg configs alike. What they need beyond mmengine's ``
   for a device-less ``MMDistributedDataParallel``.
 * :func:`build_runner`, :func:`default_work_dir`, :func:`enable_visualization`.
 """
+import contextlib
 import datetime
 import importlib
 import os
@@ -122,6 +123,19 @@ def _env_from_slurm(port=None):
     os.environ['WORLD_SIZE'] = os.environ['SLURM_NTASKS']
     os.environ['RANK'] = os.environ['SLURM_PROCID']
     os.environ['LOCAL_RANK'] = os.environ.get('SLURM_LOCALID', '0')
+
+
+@contextlib.contextmanager
+def cpu_distributed(cfg, launcher):
+    """:func:`setup_cpu_distributed` for the duration of a ``with`` block, then destroys the
+    gloo group it initialised (gloo's threads alive at interpreter exit can abort a process
+    that has finished its work)."""
+    initialised = setup_cpu_distributed(cfg, launcher)
+    try:
+        yield initialised
+    finally:
+        if initialised and torch_dist.is_initialized():
+            torch_dist.destroy_process_group()
 
 
 def setup_cpu_distributed(cfg, launcher):

@@ -17,8 +17,8 @@ except ImportError:  # a source checkout that is not pip-installed
     import mmghost  # noqa: F401
 from mmengine.config import ConfigDict
 
-from mmghost.runtime import (add_common_arguments, build_runner, enable_visualization,
-                             load_config, setup_cpu_distributed, setup_task)
+from mmghost.runtime import (add_common_arguments, build_runner, cpu_distributed,
+                             enable_visualization, load_config, setup_task)
 
 
 def parse_args(argv=None):
@@ -60,16 +60,14 @@ def main(argv=None):
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
 
-    setup_cpu_distributed(cfg, args.launcher)
-    runner = build_runner(cfg)
-
-    if args.out is not None and task == 'mmdet':
-        if not args.out.endswith(('.pkl', '.pickle')):
-            raise ValueError('--out must be a .pkl or .pickle file')
-        from mmdet.evaluation import DumpDetResults
-        runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
-
-    return runner.test()
+    if args.out is not None and task == 'mmdet' and not args.out.endswith(('.pkl', '.pickle')):
+        raise ValueError('--out must be a .pkl or .pickle file')
+    with cpu_distributed(cfg, args.launcher):
+        runner = build_runner(cfg)
+        if args.out is not None and task == 'mmdet':
+            from mmdet.evaluation import DumpDetResults
+            runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
+        return runner.test()
 
 
 if __name__ == '__main__':

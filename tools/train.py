@@ -15,8 +15,8 @@ try:
 except ImportError:  # a source checkout that is not pip-installed
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
     import mmghost  # noqa: F401
-from mmghost.runtime import (add_common_arguments, build_runner, load_config,
-                             setup_cpu_distributed, setup_task)
+from mmghost.runtime import (add_common_arguments, build_runner, cpu_distributed, load_config,
+                             setup_task)
 
 
 def parse_args(argv=None):
@@ -64,9 +64,8 @@ def main(argv=None):
         cfg.load_from = args.resume
 
     setup_task(cfg)
-    setup_cpu_distributed(cfg, args.launcher)
-    runner = build_runner(cfg)
-    runner.train()
+    with cpu_distributed(cfg, args.launcher):
+        build_runner(cfg).train()
 
 
 if __name__ == '__main__':
