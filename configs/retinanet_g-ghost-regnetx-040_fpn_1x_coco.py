@@ -1,22 +1,8 @@
 # RetinaNet + FPN with a G-Ghost RegNetX-4.0GF backbone; otherwise as retinanet_pvig_s_coco.py.
-_base_ = './retinanet_pvig_s_coco.py'
+_base_ = ['./retinanet_pvig_s_coco.py', './_base_/models/g_ghost_regnet.py']
 
 model = dict(
-    # ImageNet mean/std, RGB (the upstream training normalisation)
-    data_preprocessor=dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375]),
-    backbone=dict(
-        _delete_=True,
-        type='mmghost.GGhostRegNet',
-        arch='040',
-        out_indices=(1, 2, 3),  # strides 8/16/32
-        frozen_stages=-1,
-        norm_eval=True,
-        with_cp=False,
-        drop_path_rate=0.,
-        # ImageNet weights: python tools/model_converters/official2mmghost.py \
-        #     g_ghost_regnet_4.0g_78.6.pth checkpoints/g-ghost-040.pth \
-        #     --model g_ghost_regnetx_040
-        # init_cfg=dict(type='Pretrained', checkpoint='checkpoints/g-ghost-040.pth'),
-        init_cfg=None),
+    data_preprocessor=_base_.imagenet_norm,
+    backbone=dict(_base_.g_ghost_backbone, out_indices=(1, 2, 3)),  # strides 8/16/32
     # = backbone.out_channels for out_indices (1, 2, 3)
     neck=dict(in_channels=[240, 560, 1360]))

@@ -1,24 +1,9 @@
-# UperNet with a TinyNet-A backbone; otherwise as
-# upernet_pvig-s_8xb2-160k_ade20k-512x512.py.
-_base_ = './upernet_pvig-s_8xb2-160k_ade20k-512x512.py'
+# UperNet with a TinyNet-A backbone; otherwise as upernet_pvig-s_8xb2-160k_ade20k-512x512.py.
+_base_ = ['./upernet_pvig-s_8xb2-160k_ade20k-512x512.py', './_base_/models/tinynet.py']
 
 model = dict(
-    # ImageNet mean/std, RGB (the upstream training normalisation)
-    data_preprocessor=dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375]),
-    backbone=dict(
-        _delete_=True,
-        type='mmghost.TinyNet',
-        arch='a',
-        out_indices=(0, 1, 2, 4),  # strides 4/8/16/32, the last from the final 1x1 conv
-        frozen_stages=-1,
-        norm_eval=False,
-        with_cp=False,
-        drop_path_rate=0.1,
-        # ImageNet weights: python tools/model_converters/official2mmghost.py \
-        #     tinynet_a.pth checkpoints/tinynet-a.pth \
-        #     --model tinynet_a
-        # init_cfg=dict(type='Pretrained', checkpoint='checkpoints/tinynet-a.pth'),
-        init_cfg=None),
-    # = backbone.out_channels for out_indices (0, 1, 2, 4) (the auxiliary head reads stage 2)
+    data_preprocessor=_base_.imagenet_norm,
+    backbone=dict(_base_.tinynet_backbone, norm_eval=False),  # strides 4/8/16/32
+    # = backbone.out_channels (the auxiliary head reads stage 2)
     decode_head=dict(in_channels=[24, 40, 112, 1280]),
     auxiliary_head=dict(in_channels=112))
