@@ -61,6 +61,23 @@ def assert_heads_fit_backbone(cfg, model):
         assert list(model.neck.in_channels) == list(backbone.out_channels)
 
 
+def randomised_timm(name):
+    """timm's model ``name`` (seeded random init, eval) with random BatchNorm affine weights and
+    running statistics, so that a wrong BN mapping cannot pass an equality test."""
+    import timm
+    from torch.nn.modules.batchnorm import _BatchNorm
+    torch.manual_seed(0)
+    model = timm.create_model(name, pretrained=False)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, _BatchNorm):
+                module.running_mean.normal_(0, 0.2)
+                module.running_var.uniform_(0.5, 1.5)
+                module.weight.normal_(1, 0.2)
+                module.bias.normal_(0, 0.2)
+    return model.eval()
+
+
 def assert_with_cp_matches(build, x):
     """``build(with_cp)`` -> backbone. In training mode, with and without gradient
     checkpointing, the outputs and every parameter's gradient are the same (stochastic depth

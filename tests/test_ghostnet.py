@@ -15,7 +15,8 @@ from mmghost.models.layers.ghost import DFCAttention, GhostModule
 from mmghost.official import convert_official
 from mmghost.registry import MODELS
 from tests.conftest import (HEADS, REFERENCE_DIR, assert_heads_fit_backbone, assert_with_cp_matches,
-                            build_classifier, build_config_model, one_training_step)
+                            build_classifier, build_config_model, one_training_step,
+                            randomised_timm)
 
 # stage channels (strides 4/8/16/32, final 1x1 conv at 32) per (class, width)
 CHANNELS = {
@@ -209,21 +210,6 @@ def test_converted_official_weights_give_the_official_taps(name, double, referen
     for tap, value in taps.items():
         result = reference.compare_to_reference(ref, prefix + tap, value)
         assert result['ok'], (tap, result)
-
-
-def randomised_timm(timm_name):
-    """timm's model (random init, seeded) with random BN affine and running statistics."""
-    import timm
-    torch.manual_seed(0)
-    model = timm.create_model(timm_name, pretrained=False)
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, _BatchNorm):
-                module.running_mean.normal_(0, 0.2)
-                module.running_var.uniform_(0.5, 1.5)
-                module.weight.normal_(1, 0.2)
-                module.bias.normal_(0, 0.2)
-    return model.eval()
 
 
 @pytest.mark.parametrize('name', ['ghostnet_1.0x', 'ghostnetv2_1.0x'])

@@ -14,7 +14,8 @@ from mmghost.models.backbones import TinyNet
 from mmghost.official import convert_official
 from mmghost.registry import MODELS
 from tests.conftest import (HEADS, REPO_ROOT, assert_heads_fit_backbone, assert_with_cp_matches,
-                            build_classifier, build_config_model, one_training_step)
+                            build_classifier, build_config_model, one_training_step,
+                            randomised_timm)
 
 # stage channels (strides 4/8/16/32, final 1x1 conv at 32) and MBConv blocks per group
 ARCHS = {
@@ -148,20 +149,6 @@ def test_bad_arguments_raise_clear_errors(kwargs, message):
 
 
 # --- equality with timm (whose tinynet_a..e load the official files) ---------------------------
-
-def randomised_timm(name):
-    """timm's ``name`` (seeded random init) with random BN affine and running statistics."""
-    import timm
-    torch.manual_seed(0)
-    model = timm.create_model(name, pretrained=False)
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, _BatchNorm):
-                module.running_mean.normal_(0, 0.2)
-                module.running_var.uniform_(0.5, 1.5)
-                module.weight.normal_(1, 0.2)
-                module.bias.normal_(0, 0.2)
-    return model.eval()
 
 
 @pytest.fixture(scope='module')
