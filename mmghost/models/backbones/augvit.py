@@ -23,7 +23,7 @@ from torch import nn
 from ...registry import MODELS
 from ..layers.transformer import (Mlp, MultiheadAttention, PatchEmbed, resize_pos_embed,
                                   tokens_to_map)
-from .base import MultiScaleBackbone, OfficialModel, select_arch
+from .base import MultiScaleBackbone, OfficialModel, linear_cls_head, select_arch
 
 __all__ = ['AugViT', 'CirculantLinear', 'convert_official_augvit', 'convert_official_augvit_head']
 
@@ -341,8 +341,7 @@ AugViT.official_converter = staticmethod(convert_official_augvit)
 def convert_official_augvit_head(state_dict):
     """The upstream classifier ``head`` (Linear on the normalised class token) as mmpretrain's
     ``LinearClsHead`` keys."""
-    return {f'head.fc.{key[len("head."):]}': value for key, value in state_dict.items()
-            if key.startswith('head.')}
+    return linear_cls_head(state_dict, 'head.')
 
 
 def timm_vit_to_official(state_dict):

@@ -70,6 +70,13 @@ def rename_prefix(rest, table, key, family):
     raise KeyError(f'Unknown official {family} key {key!r}')
 
 
+def linear_cls_head(state_dict, prefix):
+    """An upstream Linear classifier (keys under ``prefix``, e.g. ``'head.'``) as mmpretrain's
+    ``LinearClsHead`` keys ``head.fc.*``; every other key is ignored."""
+    return {'head.fc.' + key[len(prefix):]: value for key, value in state_dict.items()
+            if key.startswith(prefix)}
+
+
 def describe_mismatch(missing, unexpected, limit=20):
     """'missing keys (N): a, b, ...; unexpected keys (M): ...' (at most ``limit`` of each)."""
     def fmt(keys):

@@ -15,7 +15,8 @@ from mmcv.cnn.bricks import DropPath
 from torch import nn
 
 from ...registry import MODELS
-from .base import MultiScaleBackbone, OfficialModel, rename_prefix, select_arch
+from .base import (MultiScaleBackbone, OfficialModel, linear_cls_head, rename_prefix,
+                   select_arch, unwrap_state_dict)
 
 __all__ = ['GGhostRegNet', 'convert_official_g_ghost_regnet',
            'convert_official_g_ghost_regnet_head']
@@ -311,12 +312,7 @@ GGhostRegNet.official_converter = staticmethod(convert_official_g_ghost_regnet)
 def convert_official_g_ghost_regnet_head(state_dict):
     """The upstream classifier after global average pooling and dropout, ``fc`` (Linear), as
     mmpretrain's ``LinearClsHead`` keys."""
-    converted = {}
-    for key, value in state_dict.items():
-        name = key[len('module.'):] if key.startswith('module.') else key
-        if name.startswith('fc.'):
-            converted['head.fc.' + name[len('fc.'):]] = value
-    return converted
+    return linear_cls_head(unwrap_state_dict(state_dict), 'fc.')
 
 
 OFFICIAL_MODELS = {

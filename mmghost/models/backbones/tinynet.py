@@ -17,7 +17,8 @@ from torch import nn
 from ...registry import MODELS
 from ..layers.channels import make_divisible
 from ..layers.mobile import InvertedResidual
-from .base import MultiScaleBackbone, OfficialModel, rename_prefix, select_arch
+from .base import (MultiScaleBackbone, OfficialModel, linear_cls_head, rename_prefix,
+                   select_arch)
 
 __all__ = ['TinyNet', 'convert_official_tinynet', 'convert_official_tinynet_head']
 
@@ -195,8 +196,7 @@ TinyNet.official_converter = staticmethod(convert_official_tinynet)
 def convert_official_tinynet_head(state_dict):
     """The upstream classifier after global average pooling, ``classifier`` (Linear), as
     mmpretrain's ``LinearClsHead`` keys."""
-    return {'head.fc.' + key[len('classifier.'):]: value
-            for key, value in state_dict.items() if key.startswith('classifier.')}
+    return linear_cls_head(state_dict, 'classifier.')
 
 
 OFFICIAL_MODELS = {

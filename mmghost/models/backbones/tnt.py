@@ -25,7 +25,8 @@ from ...registry import MODELS
 from ..layers.conv import conv_norm_act
 from ..layers.transformer import (Mlp, MultiheadAttention, map_to_tokens, pad_to_multiple,
                                   resize_pos_embed, resize_relative_pos, tokens_to_map)
-from .base import MultiScaleBackbone, OfficialModel, rename_prefix, select_arch
+from .base import (MultiScaleBackbone, OfficialModel, linear_cls_head, rename_prefix,
+                   select_arch)
 
 __all__ = ['TNT', 'PyramidTNT', 'TNTBackbone', 'TNTBlock', 'convert_official_tnt',
            'convert_official_tnt_head', 'convert_official_pyramid_tnt',
@@ -677,8 +678,7 @@ PyramidTNT.official_converter = staticmethod(convert_official_pyramid_tnt)
 def convert_official_tnt_head(state_dict):
     """The upstream TNT classifier ``head`` (Linear on the normalised class token) as
     mmpretrain's ``LinearClsHead`` keys."""
-    return {f'head.fc.{key[len("head."):]}': value for key, value in state_dict.items()
-            if key.startswith('head.')}
+    return linear_cls_head(state_dict, 'head.')
 
 
 def convert_official_pyramid_tnt_head(state_dict):
