@@ -15,8 +15,8 @@ from mmghost.models.backbones import GGhostRegNet
 from mmghost.official import convert_official
 from mmghost.registry import MODELS
 from tests.conftest import (HEADS, REFERENCE_DIR, REPO_ROOT, assert_heads_fit_backbone,
-                            assert_with_cp_matches, build_classifier, build_config_model,
-                            one_training_step)
+                            assert_stem_and_stages_frozen, assert_with_cp_matches, build_classifier,
+                            build_config_model, one_training_step)
 
 VARIANT = 'g_ghost_regnetx_040'
 # arch -> stage channels, and the deep ("raw") channels of each Ghost stage (None: plain stage),
@@ -85,15 +85,7 @@ def test_out_indices(out_indices, channels, strides):
 @pytest.mark.parametrize('frozen_stages', [-1, 0, 2, 4])
 def test_frozen_stages(frozen_stages):
     model = GGhostRegNet(arch=TINY, frozen_stages=frozen_stages)
-    for _ in range(2):  # freezing holds through train()
-        model.train()
-        stem_frozen = frozen_stages >= 0
-        assert all(p.requires_grad is not stem_frozen for p in model.stem.parameters())
-        assert model.stem.training is not stem_frozen
-        for i, stage in enumerate(model.stages):
-            frozen = i < frozen_stages
-            assert all(p.requires_grad is not frozen for p in stage.parameters())
-            assert all(m.training is not frozen for m in stage.modules())
+    assert_stem_and_stages_frozen(model, frozen_stages)
 
 
 def test_norm_eval_keeps_batchnorm_in_eval():

@@ -13,9 +13,9 @@ import mmghost
 from mmghost.models.backbones import TinyNet
 from mmghost.official import convert_official
 from mmghost.registry import MODELS
-from tests.conftest import (HEADS, REPO_ROOT, assert_heads_fit_backbone, assert_with_cp_matches,
-                            build_classifier, build_config_model, one_training_step,
-                            randomised_timm)
+from tests.conftest import (HEADS, REPO_ROOT, assert_heads_fit_backbone,
+                            assert_stem_and_stages_frozen, assert_with_cp_matches, build_classifier,
+                            build_config_model, one_training_step, randomised_timm)
 
 # stage channels (strides 4/8/16/32, final 1x1 conv at 32) and MBConv blocks per group
 ARCHS = {
@@ -96,15 +96,7 @@ def test_stages_after_the_last_output_are_frozen_and_not_run():
 @pytest.mark.parametrize('frozen_stages', [-1, 0, 2, 5])
 def test_frozen_stages(frozen_stages):
     model = TinyNet(arch='e', out_indices=ALL_STAGES, frozen_stages=frozen_stages)
-    for _ in range(2):  # freezing holds through train()
-        model.train()
-        stem_frozen = frozen_stages >= 0
-        assert all(p.requires_grad is not stem_frozen for p in model.stem.parameters())
-        assert model.stem.training is not stem_frozen
-        for i, stage in enumerate(model.stages):
-            frozen = i < frozen_stages
-            assert all(p.requires_grad is not frozen for p in stage.parameters())
-            assert all(m.training is not frozen for m in stage.modules())
+    assert_stem_and_stages_frozen(model, frozen_stages)
 
 
 def test_norm_eval_keeps_batchnorm_in_eval():
