@@ -11,6 +11,7 @@ setup(
     license='Apache-2.0',
     python_requires='>=3.9',
     packages=find_packages(include=['mmghost', 'mmghost.*']),
+    package_data={'mmghost': ['weights_sha256.json']},
     install_requires=[
         # torch and torchvision must be a matching pair; tools/env.sh installs 2.14.1 / 0.29.1.
         'torch>=2.1',
@@ -27,6 +28,8 @@ setup(
         # mmseg 1.2.2 lists these as extras, yet `import mmseg.models` needs them.
         'ftfy',
         'regex',
+        # timm's hub weights (model.safetensors), read without pickle
+        'safetensors',
     ],
     extras_require={'tests': ['pytest', 'timm==1.0.31']},  # timm: equality tests
 )

@@ -1,5 +1,8 @@
 # Mask R-CNN + FPN with a Pyramid ViG-Ti backbone; otherwise as mask-rcnn_pvig-s_fpn_1x_coco.py.
 _base_ = './mask-rcnn_pvig-s_fpn_1x_coco.py'
+pretrained = 'https://github.com/huawei-noah/Efficient-AI-Backbones/releases/download/pyramid-vig/pvig_ti_78.5.pth.tar'  # noqa: E501
 
 # neck in_channels = backbone.out_channels (strides 4/8/16/32)
-model = dict(backbone=dict(arch='ti'), neck=dict(in_channels=[48, 96, 240, 384]))
+model = dict(
+    backbone=dict(arch='ti', init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
+    neck=dict(in_channels=[48, 96, 240, 384]))

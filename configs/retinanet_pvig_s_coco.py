@@ -7,6 +7,7 @@ _base_ = [
     '_base_/default_runtime.py',
 ]
 custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
+pretrained = 'https://github.com/huawei-noah/Efficient-AI-Backbones/releases/download/pyramid-vig/pvig_s_82.1.pth.tar'  # noqa: E501
 
 model = dict(
     backbone=dict(
@@ -17,9 +18,9 @@ model = dict(
         norm_eval=True,
         with_cp=False,
         drop_path_rate=0.1,
-        # ImageNet weights: python tools/model_converters/official2mmghost.py ...
-        # init_cfg=dict(type='Pretrained', checkpoint='checkpoints/pvig_s_mmghost.pth'),
-        init_cfg=None),
+        # official ImageNet-1k weights, downloaded once into the torch hub cache and converted
+        # on the fly (offline use and other files: README, "Pretrained weights")
+        init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
     # = backbone.out_channels of Pyramid ViG-S for out_indices (1, 2, 3)
     neck=dict(in_channels=[160, 400, 640], start_level=0, add_extra_convs='on_input',
               num_outs=5))

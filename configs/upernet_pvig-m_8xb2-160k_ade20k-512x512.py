@@ -1,8 +1,9 @@
 # UperNet with a Pyramid ViG-M backbone; otherwise as upernet_pvig-s_8xb2-160k_ade20k-512x512.py.
 _base_ = './upernet_pvig-s_8xb2-160k_ade20k-512x512.py'
+pretrained = 'https://github.com/huawei-noah/Efficient-AI-Backbones/releases/download/pyramid-vig/pvig_m_83.1.pth.tar'  # noqa: E501
 
 # head in_channels = backbone.out_channels (strides 4/8/16/32; the auxiliary head reads stage 2)
 model = dict(
-    backbone=dict(arch='m'),
+    backbone=dict(arch='m', init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
     decode_head=dict(in_channels=[96, 192, 384, 768]),
     auxiliary_head=dict(in_channels=384))

@@ -7,6 +7,7 @@ _base_ = [
     '_base_/schedules/schedule_160k.py',
 ]
 custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
+pretrained = 'https://github.com/huawei-noah/Efficient-AI-Backbones/releases/download/pyramid-vig/pvig_s_82.1.pth.tar'  # noqa: E501
 default_scope = 'mmseg'
 
 crop_size = (512, 512)
@@ -21,9 +22,9 @@ model = dict(
         norm_eval=False,
         with_cp=False,
         drop_path_rate=0.1,
-        # ImageNet weights: python tools/model_converters/official2mmghost.py ...
-        # init_cfg=dict(type='Pretrained', checkpoint='checkpoints/pvig_s_mmghost.pth'),
-        init_cfg=None),
+        # official ImageNet-1k weights, downloaded once into the torch hub cache and converted
+        # on the fly (offline use and other files: README, "Pretrained weights")
+        init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
     # = backbone.out_channels of Pyramid ViG-S (the auxiliary head reads stage 2)
     decode_head=dict(in_channels=[80, 160, 400, 640], num_classes=150),
     auxiliary_head=dict(in_channels=400, in_index=2, num_classes=150))

@@ -1,16 +1,20 @@
 """mmghost: Huawei Noah's efficient vision backbones as OpenMMLab plugins.
 
 ``import mmghost`` (or ``custom_imports=dict(imports=['mmghost'])`` in a config) registers every
-backbone in the ``mmghost`` scope and, unscoped, in mmdet's and mmseg's registries, and makes
-mmengine checkpoints load under torch's safe (``weights_only``) loading.
+backbone in the ``mmghost`` scope and, unscoped, in mmdet's and mmseg's registries, makes
+mmengine checkpoints load under torch's safe (``weights_only``) loading, and routes mmengine's
+checkpoint loading (local files, ``.safetensors``, URLs through the torch hub cache) through
+:mod:`mmghost.checkpoint`, which never unpickles code.
 """
 from . import compat  # noqa: F401  (first: checkpoint loading must work before anything loads)
+from .checkpoint import register_safe_loaders
 from .models import *  # noqa: F401,F403
 from .official import OFFICIAL_MODELS, official_backbone_cfg
 from .registry import MODELS, register_in_downstream
 
 __version__ = '0.1.0'
 
+register_safe_loaders()
 register_in_downstream()
 
 __all__ = ['MODELS', 'OFFICIAL_MODELS', 'official_backbone_cfg', '__version__']

@@ -1,32 +1,54 @@
-"""Upstream model names -> mmghost backbone configs, classifiers and checkpoint converters.
+"""Upstream model names -> mmghost backbone configs, classifiers, released weights and
+checkpoint converters.
 
 Each family module declares ``OFFICIAL_MODELS = {upstream name: OfficialModel(...)}``; this
 module merges them. ``official_backbone_cfg(name)`` is the backbone that a checkpoint converted by
 ``tools/model_converters/official2mmghost.py --model name`` fits, strictly;
 ``official_classifier_cfg(name)`` is the mmpretrain ``ImageClassifier`` (backbone + upstream head)
-that ``official2mmghost.py --classifier`` fits.
+that ``official2mmghost.py --classifier`` fits. ``OFFICIAL_MODELS[name].weights`` is the released
+checkpoint (URL, upstream top-1, sha256 once ``tools/misc/check_weights.py`` recorded it), or
+``None`` with ``no_weights`` saying why there is none.
 """
 import copy
+import dataclasses
+import json
+import os.path as osp
+from functools import partial
+
+from mmengine.logging import print_log
+from mmengine.runner.checkpoint import CheckpointLoader
 
 from .models.backbones import (augvit, g_ghost_regnet, ghostnet, tinynet, tnt, vig,
                                wavemlp)
+from .models.backbones.base import fit_checkpoint, unwrap_state_dict
 
 _FAMILIES = (vig, ghostnet, tinynet, g_ghost_regnet, tnt, augvit, wavemlp)
 
+#: URL -> sha256 of the released files, written by tools/misc/check_weights.py (needs network).
+CHECKSUMS_FILE = osp.join(osp.dirname(__file__), 'weights_sha256.json')
 
-def _merge(families):
+
+def read_checksums(path=CHECKSUMS_FILE):
+    with open(path) as f:
+        return json.load(f)
+
+
+def _merge(families, checksums):
     merged = {}
     for family in families:
         for name, entry in family.OFFICIAL_MODELS.items():
             if name in merged:
                 raise KeyError(f'Official model {name!r} is declared twice '
                                f'(second time in {family.__name__})')
+            if entry.weights is not None and entry.weights.url in checksums:
+                weights = dataclasses.replace(entry.weights, sha256=checksums[entry.weights.url])
+                entry = dataclasses.replace(entry, weights=weights)
             merged[name] = entry
     return merged
 
 
 #: name -> :class:`~mmghost.models.backbones.base.OfficialModel`
-OFFICIAL_MODELS = _merge(_FAMILIES)
+OFFICIAL_MODELS = _merge(_FAMILIES, read_checksums())
 
 
 def _entry(name):
@@ -91,3 +113,66 @@ def convert_official(name, state_dict, classifier=False, timm=False):
     if entry.convert_head is None:
         raise KeyError(f'{name} has no upstream classifier head in mmghost')
     return {**{f'backbone.{k}': v for k, v in backbone.items()}, **entry.convert_head(state_dict)}
+
+
+def official_weights_by_url(url):
+    """``(name, Weights)`` of the official model released at ``url``, or ``None``."""
+    for name, entry in OFFICIAL_MODELS.items():
+        if entry.weights is not None and entry.weights.url == url:
+            return name, entry.weights
+    return None
+
+
+def _scopeless(type_name):
+    return type_name.split('.', 1)[1] if type_name.startswith('mmghost.') else type_name
+
+
+def find_official_model(backbone_cfg):
+    """The official model name whose backbone ``backbone_cfg`` builds (same type and arch, e.g.
+    ``dict(type='mmghost.PyramidViG', arch='s', out_indices=(1, 2, 3))`` ->
+    ``'pvig_s_224_gelu'``), or ``None``."""
+    given = dict(backbone_cfg, type=_scopeless(backbone_cfg.get('type', '')))
+    for name, entry in OFFICIAL_MODELS.items():
+        wanted = dict(entry.backbone, type=_scopeless(entry.backbone['type']))
+        if all(given.get(key) == value for key, value in wanted.items()):
+            return name
+    return None
+
+
+def _plain(cfg):
+    """A config as JSON data (tuples become lists), for comparison."""
+    return json.loads(json.dumps(cfg))
+
+
+def find_official_classifier(model_cfg):
+    """The official model name whose upstream classifier ``model_cfg`` is (as
+    ``official_classifier_cfg(name)``, whatever its data preprocessor), or ``None``."""
+    given = _plain({k: v for k, v in model_cfg.items() if k != 'data_preprocessor'})
+    for name, entry in OFFICIAL_MODELS.items():
+        if entry.classifier is not None and _plain(official_classifier_cfg(name)) == given:
+            return name
+    return None
+
+
+def load_official_classifier(model, checkpoint, name, map_location='cpu'):
+    """Loads ``checkpoint`` strictly into ``model``, the classifier of ``name``
+    (:func:`official_classifier_cfg`).
+
+    The file may be an mmghost classifier checkpoint (``official2mmghost.py --classifier``), the
+    official upstream file (a URL from ``OFFICIAL_MODELS[name].weights`` or a local path) or
+    timm's file of the same network (``.safetensors`` too): the last two are converted on the fly.
+
+    Raises:
+        RuntimeError: the file fits in none of these layouts; nothing is loaded.
+    """
+    entry = _entry(name)
+    layouts = [('mmghost', dict),
+               ('official', partial(convert_official, name, classifier=True))]
+    if entry.timm_to_official is not None:
+        layouts.append(('timm', partial(convert_official, name, classifier=True, timm=True)))
+    raw = CheckpointLoader.load_checkpoint(checkpoint, map_location=map_location)
+    layout, state, _ = fit_checkpoint(
+        unwrap_state_dict(raw), model.state_dict(), layouts,
+        f'Checkpoint {checkpoint} does not fit the {name} classifier')
+    model.load_state_dict(state)
+    print_log(f'{name} classifier: loaded {layout} checkpoint {checkpoint}', logger='current')

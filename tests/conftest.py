@@ -29,6 +29,35 @@ def load_config(name):
     return Config.fromfile(os.path.join(REPO_ROOT, 'configs', name))
 
 
+def load_tool(path):
+    """A script of the repo (e.g. ``'tools/misc/check_weights.py'``) as a module, to call its
+    ``main(argv)`` in-process."""
+    name = osp.splitext(osp.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(f'mmghost_tool_{name}', osp.join(REPO_ROOT, path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def make_imagenet(root):
+    """Two JPEGs in mmpretrain's ImageNet layout (``val/`` + ``meta/val.txt``), non-square, under
+    ``root``; returns it as a str."""
+    import numpy as np
+    from PIL import Image
+    os.makedirs(osp.join(root, 'val'))
+    os.makedirs(osp.join(root, 'meta'))
+    rng = np.random.default_rng(0)
+    lines = []
+    for i, size in enumerate([(300, 260), (257, 331)]):
+        name = f'ILSVRC2012_val_{i:08d}.JPEG'
+        Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(
+            osp.join(root, 'val', name))
+        lines.append(f'{name} {i}')
+    with open(osp.join(root, 'meta', 'val.txt'), 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    return str(root)
+
+
 def build_model(cfg):
     """The config's model, built in its task's registry (mmdet, mmseg or mmpretrain); the
     default scope is left as it was, so tests of other tasks are unaffected."""

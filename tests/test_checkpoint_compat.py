@@ -1,6 +1,9 @@
 """mmengine checkpoints on torch >= 2.6 (safe ``weights_only`` loading): save with the Runner,
-resume, ``load_from`` and ``init_cfg=Pretrained``; arbitrary pickles stay refused."""
+resume, ``load_from`` and ``init_cfg=Pretrained``; arbitrary pickles stay refused, on every path
+(local files, URLs through the torch hub cache), and bad files are named."""
+import os
 import pickle
+import shutil
 
 import pytest
 import torch
@@ -111,3 +114,89 @@ def test_getattr_resolves_nothing_but_history_buffer_statistics(tmp_path):
     torch.save({'method': np.ndarray.tofile}, tmp_path / 'getattr.pth')  # getattr(ndarray, ..)
     with pytest.raises(pickle.UnpicklingError, match='Refusing getattr'):
         torch.load(tmp_path / 'getattr.pth')
+
+
+# --- mmghost's loaders on every path: no code runs from a file, bad files are named ----------
+class RunsCode:
+    """Unpickling this runs code: it writes ``marker``."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return exec, (f'open({self.marker!r}, "w").write("ran")', )
+
+
+@pytest.fixture
+def planted(tmp_path, monkeypatch):
+    """A code-running pickle, as a local file and in the torch hub cache under the file name of
+    the headline config's official URL."""
+    from mmghost.checkpoint import hub_cache_path
+    from mmghost.official import OFFICIAL_MODELS
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
+    url = OFFICIAL_MODELS['pvig_s_224_gelu'].weights.url
+    marker = tmp_path / 'marker'
+    local = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {}, 'payload': RunsCode(marker)}, local)
+    cached = hub_cache_path(url)
+    os.makedirs(os.path.dirname(cached))
+    shutil.copy(local, cached)
+    return url, str(local), marker
+
+
+def test_code_in_the_hub_cache_is_refused_for_init_cfg(planted):
+    url, _, marker = planted
+    model = TinyClassifier(backbone_init_cfg=dict(type='Pretrained', checkpoint=url))
+    with pytest.raises(pickle.UnpicklingError, match='Refusing checkpoint .*pvig_s_82.1.pth.tar'):
+        model.backbone.init_weights()
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize('source', ['url', 'local'])
+@pytest.mark.parametrize('resume', [False, True], ids=['load_from', 'resume'])
+def test_code_is_refused_on_load_from_and_resume(planted, tmp_path, source, resume):
+    url, local, marker = planted
+    runner = make_runner(tmp_path / 'work', max_iters=2, resume=resume,
+                         load_from=url if source == 'url' else local,
+                         experiment_name=f'{source}_{resume}')
+    with pytest.raises(pickle.UnpicklingError, match='Refusing checkpoint'):
+        runner.load_or_resume()
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize('content,message', [
+    (b'', 'is empty'),
+    (b'hello, this is a text file\n', 'is not a PyTorch checkpoint'),
+])
+def test_unreadable_files_are_named(tmp_path, content, message):
+    from mmghost.checkpoint import CheckpointFileError
+    (tmp_path / 'bad.pth').write_bytes(content)
+    model = TinyClassifier(backbone_init_cfg=dict(type='Pretrained',
+                                                  checkpoint=str(tmp_path / 'bad.pth')))
+    with pytest.raises(CheckpointFileError, match=message) as error:
+        model.backbone.init_weights()
+    assert str(tmp_path / 'bad.pth') in str(error.value)
+
+
+def test_a_truncated_checkpoint_is_named(trained, tmp_path):
+    from mmghost.checkpoint import CheckpointFileError
+    checkpoint, _ = trained
+    data = checkpoint.read_bytes()
+    (tmp_path / 'cut.pth').write_bytes(data[:len(data) // 2])
+    with pytest.raises(CheckpointFileError, match='truncated or corrupt zip archive'):
+        make_runner(tmp_path, max_iters=2, load_from=str(tmp_path / 'cut.pth'),
+                    experiment_name='cut').load_or_resume()
+
+
+def test_nan_weights_are_refused_before_anything_loads(trained, tmp_path):
+    checkpoint, saved = trained
+    state = {k[len('backbone.'):]: v.clone() for k, v in saved.items()
+             if k.startswith('backbone.')}
+    state['pos_embed'][0, 0, 0, 0] = float('nan')
+    torch.save({'state_dict': state}, tmp_path / 'nan.pth')
+    model = TinyClassifier(backbone_init_cfg=dict(type='Pretrained',
+                                                  checkpoint=str(tmp_path / 'nan.pth')))
+    before = {k: v.clone() for k, v in model.backbone.state_dict().items()}
+    with pytest.raises(RuntimeError, match='NaN or Inf in 1 tensors \\(pos_embed\\)'):
+        model.backbone.init_weights()
+    assert all(torch.equal(v, before[k]) for k, v in model.backbone.state_dict().items())

@@ -14,11 +14,10 @@ import sys
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 import mmghost
 from mmghost.official import convert_official, official_classifier_cfg
-from tests.conftest import REFERENCE_DIR, REPO_ROOT, build_model, load_config
+from tests.conftest import REFERENCE_DIR, REPO_ROOT, build_model, load_config, make_imagenet
 
 CONFIGS = sorted(osp.basename(p) for p in glob.glob(
     osp.join(REPO_ROOT, 'configs', 'classification', '*_in1k.py')))
@@ -42,18 +41,7 @@ def with_reference_logits():
 
 @pytest.fixture(scope='module')
 def imagenet_root(tmp_path_factory):
-    """Two JPEGs in mmpretrain's ImageNet layout (val/ + meta/val.txt), non-square."""
-    root = tmp_path_factory.mktemp('imagenet')
-    (root / 'val').mkdir()
-    (root / 'meta').mkdir()
-    rng = np.random.default_rng(0)
-    lines = []
-    for i, size in enumerate([(300, 260), (257, 331)]):
-        name = f'ILSVRC2012_val_{i:08d}.JPEG'
-        Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(root / 'val' / name)
-        lines.append(f'{name} {i}')
-    (root / 'meta' / 'val.txt').write_text('\n'.join(lines) + '\n')
-    return str(root)
+    return make_imagenet(tmp_path_factory.mktemp('imagenet'))
 
 
 def test_every_config_is_named_after_an_official_model():

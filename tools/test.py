@@ -3,8 +3,13 @@
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE] [--show] [--show-dir DIR]
                          [--tta] [--cfg-options KEY=VALUE ...] [--launcher none|pytorch|slurm|mpi]
 
-The task (mmdet or mmseg) is read from the config's ``default_scope``; the metrics are logged as
-mmdet/mmseg do. Multi-process: ``tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCS [args]``.
+The task (mmdet, mmseg or mmpretrain) is read from the config's ``default_scope``; the metrics
+are logged as mmdet/mmseg/mmpretrain do. Multi-process: ``tools/dist_test.sh CONFIG CHECKPOINT
+NUM_PROCS [args]``. CHECKPOINT is a local path or a URL (read through the torch hub cache).
+
+For the classification configs of the official models (``configs/classification/``), CHECKPOINT
+may also be the official upstream file (its release URL or a local copy) or timm's file of the
+same network (``.safetensors`` too): it is converted on the fly and loaded strictly.
 """
 import argparse
 import os.path as osp
@@ -17,6 +22,9 @@ except ImportError:  # a source checkout that is not pip-installed
     import mmghost  # noqa: F401
 from mmengine.config import ConfigDict
 
+from mmengine.model import is_model_wrapper
+
+from mmghost.official import find_official_classifier, load_official_classifier
 from mmghost.runtime import (add_common_arguments, build_runner, cpu_distributed,
                              enable_visualization, load_config, setup_task)
 
@@ -24,7 +32,7 @@ from mmghost.runtime import (add_common_arguments, build_runner, cpu_distributed
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test (and evaluate) a detector or segmentor')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('checkpoint', help='checkpoint file or URL')
     parser.add_argument(
         '--out', type=str,
         help='mmdet: dump the predictions to this pickle file for offline evaluation; '
@@ -62,8 +70,15 @@ def main(argv=None):
 
     if args.out is not None and task == 'mmdet' and not args.out.endswith(('.pkl', '.pickle')):
         raise ValueError('--out must be a .pkl or .pickle file')
+    # an official classifier takes official / timm files too, converted and loaded strictly below
+    official = find_official_classifier(cfg.model) if task == 'mmpretrain' else None
+    if official is not None:
+        cfg.load_from = None
     with cpu_distributed(cfg, args.launcher):
         runner = build_runner(cfg)
+        if official is not None:
+            model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+            load_official_classifier(model, args.checkpoint, official)
         if args.out is not None and task == 'mmdet':
             from mmdet.evaluation import DumpDetResults
             runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))

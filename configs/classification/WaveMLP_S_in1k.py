@@ -1,7 +1,8 @@
-# Wave-MLP-S with its upstream head, to evaluate official ImageNet weights:
-#   python tools/model_converters/official2mmghost.py WaveMLP_S.pth.tar wavemlp_s_cls.pth \
-#       --model WaveMLP_S --classifier
-#   python tools/test.py configs/classification/WaveMLP_S_in1k.py wavemlp_s_cls.pth
+# Wave-MLP-S with its upstream head, to evaluate the official ImageNet weights:
+#   python tools/test.py configs/classification/WaveMLP_S_in1k.py \
+#       https://github.com/huawei-noah/CV-Backbones/releases/download/wavemlp/WaveMLP_S.pth.tar
+# the official file is converted on the fly; a local copy, timm's file of the same network
+# (.safetensors too) or an mmghost checkpoint work the same way (README, "Pretrained weights")
 _base_ = ['../_base_/datasets/imagenet.py', '../_base_/default_runtime_cls.py']
 custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
 

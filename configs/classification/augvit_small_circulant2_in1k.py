@@ -1,8 +1,7 @@
 # AugViT-S (mode circulant2) with its upstream head, to evaluate ImageNet weights in the
-# upstream format (none are released upstream; e.g. your own run of augvit_pytorch/train.py):
-#   python tools/model_converters/official2mmghost.py augvit_s.pth augvit_s_cls.pth \
-#       --model augvit_small_circulant2 --classifier
-#   python tools/test.py configs/classification/augvit_small_circulant2_in1k.py augvit_s_cls.pth
+# upstream format (none are released upstream; e.g. your own run of augvit_pytorch/train.py),
+# converted on the fly:
+#   python tools/test.py configs/classification/augvit_small_circulant2_in1k.py augvit_s.pth
 # The eval pipeline and normalisation are those of pvig_s_224_gelu_in1k.py: upstream's timm
 # default_cfg is the same (short edge 248 = 224 / 0.9, bicubic, centre crop 224; RGB to [-1, 1]).
 _base_ = './pvig_s_224_gelu_in1k.py'

@@ -1,6 +1,7 @@
 # G-Ghost RegNetX-032 with its upstream head; otherwise as g_ghost_regnetx_040_in1k.py.
-# Official weights: g_ghost_regnet_3.2g_77.8.pth, converted with
-# official2mmghost.py --model g_ghost_regnetx_032 --classifier.
+# Official weights (converted on the fly):
+#   python tools/test.py configs/classification/g_ghost_regnetx_032_in1k.py \
+#       https://github.com/huawei-noah/Efficient-AI-Backbones/releases/download/g_ghost_regnet/g_ghost_regnet_3.2g_77.8.pth
 _base_ = './g_ghost_regnetx_040_in1k.py'
 
 model = dict(backbone=dict(arch='032'), head=dict(in_channels=1008))

@@ -1,7 +1,8 @@
-# Pyramid ViG-S with its upstream head, to evaluate official ImageNet weights:
-#   python tools/model_converters/official2mmghost.py pvig_s.pth.tar pvig_s_cls.pth \
-#       --model pvig_s_224_gelu --classifier
-#   python tools/test.py configs/classification/pvig_s_224_gelu_in1k.py pvig_s_cls.pth
+# Pyramid ViG-S with its upstream head, to evaluate the official ImageNet weights:
+#   python tools/test.py configs/classification/pvig_s_224_gelu_in1k.py \
+#       https://github.com/huawei-noah/Efficient-AI-Backbones/releases/download/pyramid-vig/pvig_s_82.1.pth.tar
+# the official file is converted on the fly; a local copy, timm's file of the same network
+# (.safetensors too) or an mmghost checkpoint work the same way (README, "Pretrained weights")
 _base_ = ['../_base_/datasets/imagenet.py', '../_base_/default_runtime_cls.py']
 custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
 

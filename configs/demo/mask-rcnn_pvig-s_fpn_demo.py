@@ -10,8 +10,9 @@ _base_ = [
 custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
 
 model = dict(
-    # trained from scratch: BatchNorm must learn its statistics
-    backbone=dict(norm_eval=False, drop_path_rate=0.),
+    # trained from scratch (the demo never needs the network): BatchNorm must learn its
+    # statistics
+    backbone=dict(norm_eval=False, drop_path_rate=0., init_cfg=None),
     roi_head=dict(bbox_head=dict(num_classes=3), mask_head=dict(num_classes=3)),
     # fewer proposals and RoI samples: a handful of objects per image
     train_cfg=dict(

@@ -13,8 +13,9 @@ _base_ = [
 custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
 
 model = dict(
-    # trained from scratch: BatchNorm must learn its statistics
-    backbone=dict(norm_eval=False, drop_path_rate=0.),
+    # trained from scratch (the demo never needs the network): BatchNorm must learn its
+    # statistics
+    backbone=dict(norm_eval=False, drop_path_rate=0., init_cfg=None),
     neck=dict(out_channels=128, num_outs=3),  # P3-P5 (anchors 16-101 px) suffice for the shapes
     bbox_head=dict(
         num_classes=3,

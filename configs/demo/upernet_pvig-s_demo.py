@@ -12,7 +12,8 @@ custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
 norm_cfg = dict(type='BN', requires_grad=True)  # SyncBN needs CUDA; BN works everywhere
 model = dict(
     data_preprocessor=dict(size={{_base_.crop_size}}),
-    backbone=dict(norm_eval=False, drop_path_rate=0.),
+    # from scratch (no ImageNet weights: the demo never needs the network)
+    backbone=dict(norm_eval=False, drop_path_rate=0., init_cfg=None),
     decode_head=dict(num_classes=4, channels=128, norm_cfg=norm_cfg),
     auxiliary_head=dict(num_classes=4, channels=64, norm_cfg=norm_cfg))
 

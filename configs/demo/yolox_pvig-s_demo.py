@@ -10,6 +10,7 @@ model = dict(
         dict(type='BatchSyncRandomResize', random_size_range=(192, 256), size_divisor=32,
              interval=10)
     ]),
+    # from scratch (no ImageNet weights: the demo never needs the network)
     backbone=dict(norm_eval=False, drop_path_rate=0., init_cfg=None),
     bbox_head=dict(num_classes=3))
 

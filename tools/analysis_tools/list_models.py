@@ -1,21 +1,31 @@
 """Lists every official model mmghost converts, read from the built backbones at runtime.
 
     python tools/analysis_tools/list_models.py [--family ghostnet] [--markdown]
+    python tools/analysis_tools/list_models.py --weights [--markdown]
 
 For each upstream name: the backbone config, its stages' channels and strides (what
 ``out_indices`` selects from; the blocks of an isotropic model), and the parameter counts of
 the backbone and of the mmpretrain classifier with the upstream head.
+
+With ``--weights``: the released ImageNet-1k checkpoint of each name (URL, top-1 as upstream
+reports it) or why there is none, and the det / seg configs of ``configs/`` that start from it.
 """
 import argparse
+import glob
+import os.path as osp
 
 import mmghost
 from mmghost.official import official_classifier_cfg
+
+CONFIG_DIR = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--family', help='only names containing this text')
     parser.add_argument('--markdown', action='store_true', help='print a markdown table')
+    parser.add_argument('--weights', action='store_true',
+                        help='the released weights and the configs that start from them')
     return parser.parse_args()
 
 
@@ -30,15 +40,39 @@ def count(model):
     return sum(p.numel() for p in model.parameters()) / 1e6
 
 
-def main():
-    args = parse_args()
+def configs_by_checkpoint():
+    """Checkpoint of ``model.backbone.init_cfg`` -> the det / seg configs that load it."""
+    from mmengine.config import Config
+    users = {}
+    for path in sorted(glob.glob(osp.join(CONFIG_DIR, '*.py'))):
+        init_cfg = Config.fromfile(path).model.backbone.get('init_cfg') or {}
+        users.setdefault(init_cfg.get('checkpoint'), []).append(osp.basename(path))
+    return users
+
+
+def weights_rows(names, markdown=False):
+    """name, top-1, URL (or why there is none; a link in markdown), configs using it."""
+    users = configs_by_checkpoint()
+    rows = []
+    for name in names:
+        entry = mmghost.OFFICIAL_MODELS[name]
+        weights = entry.weights
+        if weights is None:
+            rows.append([name, '-', f'none: {entry.no_weights}', ''])
+            continue
+        top1 = f'{weights.top1}' + (f' ({weights.note})' if weights.note else '')
+        link = f'[{osp.basename(weights.url)}]({weights.url})' if markdown else weights.url
+        rows.append([name, top1, link, ', '.join(users.get(weights.url, []))])
+    return ['name', 'top-1 (upstream)', 'weights', 'configs'], rows
+
+
+def model_rows(names):
+    """name, backbone config, stage channels / strides, parameter counts."""
     from mmpretrain.registry import MODELS as CLS_MODELS
     header = ['name', 'backbone', 'stage channels', 'stage strides', 'backbone M',
               'classifier M']
     rows = []
-    for name in sorted(mmghost.OFFICIAL_MODELS):
-        if args.family and args.family.lower() not in name.lower():
-            continue
+    for name in names:
         cfg = mmghost.official_backbone_cfg(name)
         backbone = mmghost.MODELS.build(cfg)
         entry = mmghost.OFFICIAL_MODELS[name]
@@ -49,11 +83,21 @@ def main():
                      joined(backbone.stage_channels), joined(backbone.stage_strides),
                      f'{count(backbone):.2f}',
                      classifier])
+    return header, rows
+
+
+def main():
+    args = parse_args()
+    names = [name for name in sorted(mmghost.OFFICIAL_MODELS)
+             if not args.family or args.family.lower() in name.lower()]
+    header, rows = weights_rows(names, args.markdown) if args.weights else model_rows(names)
     if args.markdown:
+        code_columns = 1 if args.weights else 2
         print('| ' + ' | '.join(header) + ' |')
         print('|' + '-|' * len(header))
         for row in rows:
-            print('| ' + ' | '.join(f'`{c}`' if i < 2 else c for i, c in enumerate(row)) + ' |')
+            print('| ' + ' | '.join(f'`{c}`' if i < code_columns else c
+                                    for i, c in enumerate(row)) + ' |')
         return
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:

@@ -13,11 +13,8 @@ augvit_backbone = dict(
     norm_eval=True,
     with_cp=False,
     drop_path_rate=0.1,
-    # ImageNet weights (no official release; for your own upstream-format checkpoint):
-    #   python tools/model_converters/official2mmghost.py augvit_s.pth \
-    #       checkpoints/augvit_small_circulant2_mmghost.pth --model augvit_small_circulant2
-    # init_cfg=dict(type='Pretrained',
-    #               checkpoint='checkpoints/augvit_small_circulant2_mmghost.pth'),
+    # Random init: upstream released no AugViT weights. For your own upstream-format
+    # (augvit_small_circulant2) checkpoint: init_cfg=dict(type='Pretrained', checkpoint=PATH)
     init_cfg=None)
 # AugViT is trained on RGB scaled to [-1, 1] (timm default_cfg mean = std = 0.5)
 augvit_mean_std = dict(mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5])

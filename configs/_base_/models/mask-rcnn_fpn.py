@@ -15,8 +15,7 @@ model = dict(
         frozen_stages=-1,
         norm_eval=True,
         with_cp=False,
-        drop_path_rate=0.1,
-        init_cfg=None),
+        drop_path_rate=0.1),
     neck=dict(type='FPN', in_channels=[80, 160, 400, 640], out_channels=256, num_outs=5),
     rpn_head=dict(
         type='RPNHead',

@@ -1,6 +1,7 @@
 # TinyNet-A as `tinynet_backbone`, for the TinyNet det and seg configs, which inherit a Pyramid
 # ViG config too: `_delete_` makes it replace the inherited backbone. They use it as
 # `dict(_base_.tinynet_backbone, ...)` with their own changes.
+tinynet_pretrained = 'https://github.com/huawei-noah/CV-Backbones/releases/download/v1.2.0/tinynet_a.pth'  # noqa: E501
 tinynet_backbone = dict(
     _delete_=True,
     type='mmghost.TinyNet',
@@ -12,9 +13,8 @@ tinynet_backbone = dict(
     norm_eval=True,
     with_cp=False,
     drop_path_rate=0.1,
-    # ImageNet weights: python tools/model_converters/official2mmghost.py \
-    #     tinynet_a.pth checkpoints/tinynet-a.pth --model tinynet_a
-    # init_cfg=dict(type='Pretrained', checkpoint='checkpoints/tinynet-a.pth'),
-    init_cfg=None)
+    # official ImageNet-1k weights, downloaded once into the torch hub cache and converted on the
+    # fly (offline use and other files: README, "Pretrained weights")
+    init_cfg=dict(type='Pretrained', checkpoint=tinynet_pretrained))
 # TinyNet is trained on RGB with the ImageNet mean / std
 imagenet_norm = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])

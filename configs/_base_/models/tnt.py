@@ -1,14 +1,8 @@
 # TNT-S and PyramidTNT-S backbones as variables, for configs that inherit a Pyramid ViG config
 # too and set `model.backbone={{_base_.<name>}}`: `_delete_` makes it replace the inherited one.
-#
-# ImageNet weights: convert the official checkpoint, e.g.
-#   python tools/model_converters/official2mmghost.py tnt_s_81.5.pth.tar \
-#       checkpoints/tnt_s_mmghost.pth --model tnt_s_patch16_224
-#   python tools/model_converters/official2mmghost.py ptnt_s.pth.tar \
-#       checkpoints/ptnt_s_mmghost.pth --model ptnt_s_patch16_256
-# and set init_cfg=dict(type='Pretrained', checkpoint='checkpoints/..._mmghost.pth').
 
 # TNT-S (stride 16, 384 channels); each config puts mmghost.SimplePyramid in front of its neck
+tnt_pretrained = 'https://github.com/huawei-noah/Efficient-AI-Backbones/releases/download/tnt/tnt_s_81.5.pth.tar'  # noqa: E501
 tnt_backbone = dict(
     _delete_=True,
     type='mmghost.TNT',
@@ -19,8 +13,9 @@ tnt_backbone = dict(
     norm_eval=True,
     with_cp=False,
     drop_path_rate=0.1,
-    # init_cfg=dict(type='Pretrained', checkpoint='checkpoints/tnt_s_mmghost.pth'),
-    init_cfg=None)
+    # official ImageNet-1k weights, downloaded once into the torch hub cache and converted on the
+    # fly (offline use and other files: README, "Pretrained weights")
+    init_cfg=dict(type='Pretrained', checkpoint=tnt_pretrained))
 
 # PyramidTNT-S with the paper's detection pyramid: every stage output upsampled by 2
 # (transposed conv + BN + GELU, 3x3 conv + BN + GELU), strides 4/8/16/32, channels
@@ -35,7 +30,9 @@ ptnt_backbone = dict(
     norm_eval=True,
     with_cp=False,
     drop_path_rate=0.1,
-    # init_cfg=dict(type='Pretrained', checkpoint='checkpoints/ptnt_s_mmghost.pth'),
+    # Random init: upstream publishes PyramidTNT weights on Baidu Disk only, with no URL to
+    # download from. With a local copy of the official file (converted on the fly):
+    # init_cfg=dict(type='Pretrained', checkpoint='/path/to/ptnt_s.pth.tar'),
     init_cfg=None)
 # strides 8/16/32 (RetinaNet, YOLOX): the upsampled stages 2-4, so every stage is used
 ptnt_backbone_stride8 = dict(ptnt_backbone, out_indices=(1, 2, 3))

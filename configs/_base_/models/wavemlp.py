@@ -2,13 +2,11 @@
 # `model.backbone={{_base_.<name>}}`: `_delete_` makes it replace the inherited one.
 #
 # Upstream's detection form (`fork_feat=True`): a norm layer (GroupNorm for S) on every output,
-# `out_norms=True`. ImageNet weights do not hold these: convert the official checkpoint
-#   python tools/model_converters/official2mmghost.py WaveMLP_S.pth.tar \
-#       checkpoints/wavemlp_s_mmghost.pth --model WaveMLP_S
-# and set init_cfg=dict(type='Pretrained', checkpoint='checkpoints/wavemlp_s_mmghost.pth'): all
-# the rest loads strictly, the out norms start fresh (their keys are logged).
+# `out_norms=True`. The ImageNet weights do not hold these: all the rest loads strictly, the out
+# norms start fresh (their keys are logged).
 
 # strides 4/8/16/32 (Mask R-CNN)
+wavemlp_pretrained = 'https://github.com/huawei-noah/CV-Backbones/releases/download/wavemlp/WaveMLP_S.pth.tar'  # noqa: E501
 wavemlp_backbone = dict(
     _delete_=True,
     type='mmghost.WaveMLP',
@@ -19,8 +17,9 @@ wavemlp_backbone = dict(
     norm_eval=True,  # the phase convs' BatchNorms (every norm of Wave-MLP-T)
     with_cp=False,
     drop_path_rate=0.1,
-    # init_cfg=dict(type='Pretrained', checkpoint='checkpoints/wavemlp_s_mmghost.pth'),
-    init_cfg=None)
+    # official ImageNet-1k weights, downloaded once into the torch hub cache and converted on the
+    # fly (offline use and other files: README, "Pretrained weights")
+    init_cfg=dict(type='Pretrained', checkpoint=wavemlp_pretrained))
 # strides 8/16/32 (RetinaNet, YOLOX)
 wavemlp_backbone_stride8 = dict(wavemlp_backbone, out_indices=(1, 2, 3))
 # segmentation (UperNet) trains the BatchNorms, as the Pyramid ViG UperNet does

@@ -350,11 +350,19 @@ def timm_vit_to_official(state_dict):
     return dict(state_dict)
 
 
+_NO_WEIGHTS = 'upstream released no AugViT weights'
+
+
 def _official(arch, mode, timm_to_official=None):
     channels = AugViT.arch_zoo[arch]['embed_dims']
+    no_weights = _NO_WEIGHTS
+    if timm_to_official is not None:
+        no_weights += (" (this plain ViT-S is timm's vit_small_patch16_224: give the local path "
+                       "of its model.safetensors)")
     return OfficialModel(
         backbone=dict(type='mmghost.AugViT', arch=arch, shortcut_mode=mode),
         convert=convert_official_augvit,
+        no_weights=no_weights,
         # upstream: final norm -> class token -> Linear
         classifier=dict(
             backbone=dict(out_indices=(-1, ), out_type='cls_token', final_norm=True),

@@ -91,6 +91,76 @@ def describe_mismatch(missing, unexpected, limit=20):
     return '; '.join(parts)
 
 
+#: Download root of the upstream GitHub releases (one tag per model family).
+RELEASES = 'https://github.com/huawei-noah/Efficient-AI-Backbones/releases/download/'
+#: The same repository under its old name, which older release URLs use (GitHub redirects).
+OLD_RELEASES = 'https://github.com/huawei-noah/CV-Backbones/releases/download/'
+
+
+def fit_checkpoint(state, own, layouts, refusal, required=None):
+    """Finds the layout in which a checkpoint's state dict fits a model, strictly.
+
+    Args:
+        state (dict): The checkpoint's (unwrapped) state dict.
+        own (dict): The model's ``state_dict()``.
+        layouts (list[tuple[str, Callable]]): ``(name, converter)`` pairs tried in order, e.g.
+            mmghost's own keys, then the official upstream layout, then timm's.
+        refusal (str): The start of the error message (names the file and the model).
+        required (Callable, optional): Converted keys -> the model keys they must cover
+            (default: all of ``own``).
+
+    Returns:
+        tuple: The layout's name, the converted state dict and its required keys.
+
+    Raises:
+        RuntimeError: it fits in no layout, or holds NaN / Inf; the message gives each layout's
+            reason (missing and unexpected keys, wrong shapes, a converter's error). Nothing
+            has been loaded.
+    """
+    reasons = []
+    for layout, convert in layouts:
+        try:
+            converted = convert(state)
+        except (KeyError, ValueError) as error:
+            reasons.append(f'as {layout} keys: {error}')
+            continue
+        needed = required(converted) if required is not None else set(own)
+        missing, unexpected = needed - set(converted), set(converted) - set(own)
+        wrong = [f'{k} {tuple(v.shape)} (model: {tuple(own[k].shape)})'
+                 for k, v in converted.items() if k in own and v.shape != own[k].shape]
+        if missing or unexpected:
+            reasons.append(f'as {layout} keys: ' + describe_mismatch(missing, unexpected))
+        elif wrong:
+            reasons.append(f'as {layout} keys, shapes differ ({len(wrong)}): '
+                           + ', '.join(wrong[:10]))
+        else:
+            non_finite = sorted(k for k, v in converted.items()
+                                if v.is_floating_point() and not bool(v.isfinite().all()))
+            if non_finite:
+                raise RuntimeError(f'{refusal}: it holds NaN or Inf in {len(non_finite)} '
+                                   f'tensors ({", ".join(non_finite[:10])}); nothing was loaded')
+            return layout, converted, needed
+    raise RuntimeError(f'{refusal}; nothing was loaded. Tried\n  ' + '\n  '.join(reasons))
+
+
+@dataclass(frozen=True)
+class Weights:
+    """A released ImageNet-1k checkpoint of an upstream model.
+
+    Attributes:
+        url (str): The official download URL; ``init_cfg=dict(type='Pretrained', checkpoint=url)``
+            loads it (through the torch hub cache) and converts it on the fly.
+        top1 (float): ImageNet-1k top-1 accuracy (%) as upstream reports it (not reproduced here).
+        note (str): Where the URL or the accuracy comes from, when it is not plain.
+        sha256 (str, optional): The file's hash, recorded by ``tools/misc/check_weights.py``
+            (``mmghost/weights_sha256.json``); loading verifies it when present.
+    """
+    url: str
+    top1: float
+    note: str = ''
+    sha256: Optional[str] = None
+
+
 @dataclass(frozen=True)
 class OfficialModel:
     """An upstream model name's entry in a family module's ``OFFICIAL_MODELS`` table.
@@ -100,6 +170,9 @@ class OfficialModel:
             ``convert(official_state_dict)`` fits strictly.
         convert (Callable): Official state dict -> backbone state dict; the upstream
             classifier keys are dropped.
+        weights (Weights, optional): The released checkpoint; ``None`` when there is none, and
+            then ``no_weights`` says why.
+        no_weights (str, optional): Why upstream has no downloadable checkpoint of this model.
         classifier (dict, optional): The upstream head as mmpretrain ``ImageClassifier`` parts:
             ``neck`` and ``head`` configs, and ``backbone`` overrides (e.g. ``out_indices``).
         convert_head (Callable, optional): Official state dict -> ``{'neck.*' / 'head.*':
@@ -111,9 +184,16 @@ class OfficialModel:
     """
     backbone: dict
     convert: Callable
+    weights: Optional[Weights] = None
+    no_weights: Optional[str] = None
     classifier: Optional[dict] = None
     convert_head: Optional[Callable] = None
     timm_to_official: Optional[Callable] = None
+
+    def __post_init__(self):
+        if (self.weights is None) == (self.no_weights is None):
+            raise ValueError(f'{self.backbone}: give either weights (a release) or no_weights '
+                             f'(why there is none), not both or neither')
 
 
 class MultiScaleBackbone(BaseModule):
@@ -127,11 +207,16 @@ class MultiScaleBackbone(BaseModule):
         norm_eval (bool): Keep every BatchNorm in eval mode while training.
         init_cfg (dict, optional): ``dict(type='Pretrained', checkpoint=..., prefix=...)`` loads
             strictly: a checkpoint that does not fit is refused with its missing and unexpected
-            keys listed. An official (upstream-format) state dict is converted on the fly.
+            keys listed. An official (upstream-format) or timm state dict, a ``.safetensors``
+            file and an official release URL (``OFFICIAL_MODELS[name].weights.url``, through
+            the torch hub cache) are converted on the fly.
     """
 
     #: Converts an official state dict to this class's keys (set by the family's module).
     official_converter = None
+    #: Converts timm's state dict of the same network to the official layout (families timm
+    #: ships; set by the family's module).
+    timm_converter = None
 
     def __init__(self, out_indices, frozen_stages, norm_eval, init_cfg=None):
         super().__init__(init_cfg=init_cfg)
@@ -237,30 +322,34 @@ class MultiScaleBackbone(BaseModule):
                   if not any(k.startswith(name + '.') for k in keys)]
         return {k for k in own if not k.startswith(tuple(absent))} if absent else set(own)
 
-    def load_pretrained(self, checkpoint, prefix='', map_location='cpu'):
-        """Loads a checkpoint strictly (local path, URL or any mmengine scheme).
+    def _checkpoint_layouts(self):
+        """``(layout, converter)`` pairs a checkpoint's state dict may be in, tried in order:
+        mmghost's own keys, the official upstream layout, timm's layout of the same network."""
+        layouts = [('mmghost', dict)]
+        official, timm = type(self).official_converter, type(self).timm_converter
+        if official is not None:
+            layouts.append(('official', official))
+            if timm is not None:
+                layouts.append(('timm', lambda state: official(timm(state))))
+        return layouts
 
-        Accepts mmghost-format state dicts and, where the family has a converter, official
-        ones. Anything else is refused with the missing and unexpected keys listed; only the
-        ``_optional_modules()`` may be absent (they are then kept and logged).
+    def load_pretrained(self, checkpoint, prefix='', map_location='cpu'):
+        """Loads a checkpoint strictly (local path, ``.safetensors``, URL or any mmengine scheme).
+
+        Accepts mmghost-format state dicts and, where the family has converters, official and
+        timm ones. Anything else is refused before a single tensor is copied, with the missing
+        and unexpected keys listed; only the ``_optional_modules()`` may be absent (they are then
+        kept and logged). Weights with NaN or Inf are refused too.
         """
         raw = CheckpointLoader.load_checkpoint(checkpoint, map_location=map_location)
-        state = unwrap_state_dict(raw, prefix)
-        own = self.state_dict().keys()
-        if set(state) != self._required_keys(own, state) and self.official_converter is not None:
-            try:
-                converted = type(self).official_converter(state)
-            except (KeyError, ValueError):
-                converted = None
-            if converted is not None and set(converted) == self._required_keys(own, converted):
-                print_log(f'{type(self).__name__}: converted official checkpoint {checkpoint}',
-                          logger='current')
-                state = converted
-        required = self._required_keys(own, state)
-        missing, unexpected = required - set(state), set(state) - own
-        if missing or unexpected:
-            raise RuntimeError(f'Checkpoint {checkpoint} does not fit {type(self).__name__}: '
-                               + describe_mismatch(missing, unexpected))
+        own = self.state_dict()
+        layout, state, required = fit_checkpoint(
+            unwrap_state_dict(raw, prefix), own, self._checkpoint_layouts(),
+            f'Checkpoint {checkpoint} does not fit {type(self).__name__}',
+            required=lambda keys: self._required_keys(own, keys))
+        if layout != 'mmghost':
+            print_log(f'{type(self).__name__}: converted {layout} checkpoint {checkpoint}',
+                      logger='current')
         fresh = [k for k in self.state_dict() if k not in required]
         self.load_state_dict(state, strict=not fresh)
         if fresh:

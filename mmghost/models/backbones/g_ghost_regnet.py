@@ -15,8 +15,8 @@ from mmcv.cnn.bricks import DropPath
 from torch import nn
 
 from ...registry import MODELS
-from .base import (MultiScaleBackbone, OfficialModel, linear_cls_head, rename_prefix,
-                   select_arch, unwrap_state_dict)
+from .base import (RELEASES, MultiScaleBackbone, OfficialModel, Weights, linear_cls_head,
+                   rename_prefix, select_arch, unwrap_state_dict)
 
 __all__ = ['GGhostRegNet', 'convert_official_g_ghost_regnet',
            'convert_official_g_ghost_regnet_head']
@@ -315,10 +315,22 @@ def convert_official_g_ghost_regnet_head(state_dict):
     return linear_cls_head(unwrap_state_dict(state_dict), 'fc.')
 
 
+# Released ImageNet-1k checkpoints, release tag 'g_ghost_regnet' (file names from its README;
+# the download path follows GitHub's release layout).
+_WEIGHTS = {
+    '032': Weights(RELEASES + 'g_ghost_regnet/g_ghost_regnet_3.2g_77.8.pth', top1=77.8),
+    '040': Weights(RELEASES + 'g_ghost_regnet/g_ghost_regnet_4.0g_78.6.pth', top1=78.6),
+    '080': Weights(RELEASES + 'g_ghost_regnet/g_ghost_regnet_8.0g_79.0.pth', top1=79.0),
+    '160': Weights(RELEASES + 'g_ghost_regnet/g_ghost_regnet_16.0g_79.9.pth', top1=79.9),
+}
+_NO_WEIGHTS = 'upstream released G-Ghost RegNet weights for 032, 040, 080 and 160 only'
+
 OFFICIAL_MODELS = {
     f'g_ghost_regnetx_{size}': OfficialModel(
         backbone=dict(type='mmghost.GGhostRegNet', arch=size),
         convert=convert_official_g_ghost_regnet,
+        weights=_WEIGHTS.get(size),
+        no_weights=None if size in _WEIGHTS else _NO_WEIGHTS,
         # upstream: global average pooling, Dropout(0.2) (training only), Linear
         classifier=dict(
             backbone=dict(out_indices=(-1, )),

@@ -18,7 +18,7 @@ from torch import nn
 from ...registry import MODELS
 from ..layers.channels import make_divisible
 from ..layers.ghost import GhostBottleneck
-from .base import MultiScaleBackbone, OfficialModel, rename_prefix, select_arch
+from .base import RELEASES, MultiScaleBackbone, OfficialModel, Weights, rename_prefix, select_arch
 
 __all__ = ['GhostNet', 'GhostNetV2', 'convert_official_ghostnet', 'convert_official_ghostnet_head',
            'convert_timm_ghostnet']
@@ -247,6 +247,7 @@ def convert_timm_ghostnet(state_dict):
 
 GhostNet.official_converter = staticmethod(convert_official_ghostnet)
 GhostNetV2.official_converter = staticmethod(convert_official_ghostnet)
+GhostNet.timm_converter = staticmethod(convert_timm_ghostnet)  # GhostNetV2 inherits it
 
 
 def _ghostnet_classifier(width):
@@ -259,10 +260,29 @@ def _ghostnet_classifier(width):
                   loss=dict(type='CrossEntropyLoss')))
 
 
+# Released ImageNet-1k checkpoints (top-1 as upstream reports it). GhostNet 1.0x is the file
+# timm downloads (the same weights as the repo's state_dict_73.98.pth); GhostNetV2 files are in
+# the repo's GhostNetV2 release.
+_WEIGHTS = {
+    'ghostnet_1.0x': Weights(
+        'https://github.com/huawei-noah/CV-backbones/releases/download/ghostnet_pth/'
+        'ghostnet_1x.pth', top1=73.98, note='the URL timm uses; README 73.98 / 91.46'),
+    'ghostnetv2_1.0x': Weights(RELEASES + 'GhostNetV2/ck_ghostnetv2_10.pth.tar', top1=75.3),
+    'ghostnetv2_1.3x': Weights(RELEASES + 'GhostNetV2/ck_ghostnetv2_13.pth.tar', top1=76.9,
+                               note='read off the README figure'),
+    'ghostnetv2_1.6x': Weights(RELEASES + 'GhostNetV2/ck_ghostnetv2_16.pth.tar', top1=77.8,
+                               note='read off the README figure'),
+}
+_NO_WEIGHTS = 'upstream released GhostNet weights for the 1.0x width only'
+
+
 def _official_model(cls, arch):
+    name = f'{cls.__name__.lower()}_{arch}'
     return OfficialModel(
         backbone=dict(type=f'mmghost.{cls.__name__}', arch=arch),
         convert=convert_official_ghostnet,
+        weights=_WEIGHTS.get(name),
+        no_weights=None if name in _WEIGHTS else _NO_WEIGHTS,
         classifier=_ghostnet_classifier(cls.arch_zoo[arch]['width']),
         convert_head=convert_official_ghostnet_head,
         timm_to_official=convert_timm_ghostnet)

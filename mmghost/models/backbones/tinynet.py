@@ -17,8 +17,8 @@ from torch import nn
 from ...registry import MODELS
 from ..layers.channels import make_divisible
 from ..layers.mobile import InvertedResidual
-from .base import (MultiScaleBackbone, OfficialModel, linear_cls_head, rename_prefix,
-                   select_arch)
+from .base import (OLD_RELEASES, MultiScaleBackbone, OfficialModel, Weights, linear_cls_head,
+                   rename_prefix, select_arch)
 
 __all__ = ['TinyNet', 'convert_official_tinynet', 'convert_official_tinynet_head']
 
@@ -199,10 +199,14 @@ def convert_official_tinynet_head(state_dict):
     return linear_cls_head(state_dict, 'classifier.')
 
 
+# ImageNet-1k top-1 of the release 'v1.2.0' files tinynet_{a..e}.pth (timm uses the same URLs)
+_TOP1 = {'a': 76.8, 'b': 75.0, 'c': 71.2, 'd': 67.0, 'e': 59.9}
+
 OFFICIAL_MODELS = {
     f'tinynet_{size}': OfficialModel(
         backbone=dict(type='mmghost.TinyNet', arch=size),
         convert=convert_official_tinynet,
+        weights=Weights(f'{OLD_RELEASES}v1.2.0/tinynet_{size}.pth', top1=_TOP1[size]),
         # timm's default drop_rate is 0: pooling + linear classifier
         classifier=dict(
             backbone=dict(out_indices=(-1, )),  # the final 1x1 conv (upstream conv_head)

@@ -25,8 +25,8 @@ from ...registry import MODELS
 from ..layers.conv import conv_norm_act
 from ..layers.transformer import (Mlp, MultiheadAttention, map_to_tokens, pad_to_multiple,
                                   resize_pos_embed, resize_relative_pos, tokens_to_map)
-from .base import (MultiScaleBackbone, OfficialModel, linear_cls_head, rename_prefix,
-                   select_arch)
+from .base import (RELEASES, MultiScaleBackbone, OfficialModel, Weights, linear_cls_head,
+                   rename_prefix, select_arch)
 
 __all__ = ['TNT', 'PyramidTNT', 'TNTBackbone', 'TNTBlock', 'convert_official_tnt',
            'convert_official_tnt_head', 'convert_official_pyramid_tnt',
@@ -724,10 +724,22 @@ def timm_tnt_to_official(state_dict):
     return converted
 
 
+TNT.timm_converter = staticmethod(timm_tnt_to_official)
+
+# Released ImageNet-1k checkpoints, release tag 'tnt'. PyramidTNT is on Baidu Disk only.
+_TNT_WEIGHTS = {
+    's': Weights(RELEASES + 'tnt/tnt_s_81.5.pth.tar', top1=81.5),
+    'b': Weights(RELEASES + 'tnt/tnt_b_82.9.pth.tar', top1=82.9),
+}
+_PYRAMID_TNT_NO_WEIGHTS = ('PyramidTNT weights are on Baidu Disk only (password-protected, no '
+                           'direct URL): download by hand and give the local path')
+
+
 def _tnt(arch):
     return OfficialModel(
         backbone=dict(type='mmghost.TNT', arch=arch),
         convert=convert_official_tnt,
+        weights=_TNT_WEIGHTS[arch],
         # upstream: final norm -> class token -> Linear
         classifier=dict(
             backbone=dict(out_indices=(-1, ), out_type='cls_token', final_norm=True),
@@ -742,6 +754,7 @@ def _pyramid_tnt(arch):
     return OfficialModel(
         backbone=dict(type='mmghost.PyramidTNT', arch=arch),
         convert=convert_official_pyramid_tnt,
+        no_weights=_PYRAMID_TNT_NO_WEIGHTS,
         # upstream: final norm -> mean over the tokens -> Linear
         classifier=dict(
             backbone=dict(out_indices=(-1, ), final_norm=True),

@@ -17,7 +17,7 @@ from mmcv.cnn.bricks import DropPath
 from torch import nn
 
 from ...registry import MODELS
-from .base import MultiScaleBackbone, OfficialModel, select_arch
+from .base import OLD_RELEASES, MultiScaleBackbone, OfficialModel, Weights, select_arch
 
 __all__ = ['WaveMLP', 'convert_official_wavemlp', 'convert_official_wavemlp_head']
 
@@ -342,10 +342,22 @@ def _wavemlp_classifier(arch):
                   loss=dict(type='CrossEntropyLoss')))
 
 
+# ImageNet-1k top-1 of the release 'wavemlp' files WaveMLP_{name}.pth.tar; B was never released.
+_TOP1 = {'T_dw': 80.1, 'T': 80.9, 'S': 82.9, 'M': 83.3}
+
+
+def _weights(name):
+    if name not in _TOP1:
+        return None
+    return Weights(f'{OLD_RELEASES}wavemlp/WaveMLP_{name}.pth.tar', top1=_TOP1[name])
+
+
 OFFICIAL_MODELS = {
     f'WaveMLP_{name}': OfficialModel(
         backbone=dict(type='mmghost.WaveMLP', arch=name.lower()),
         convert=convert_official_wavemlp,
+        weights=_weights(name),
+        no_weights=None if name in _TOP1 else 'upstream released no WaveMLP-B weights',
         classifier=_wavemlp_classifier(name.lower()),
         convert_head=convert_official_wavemlp_head) for name in ('T_dw', 'T', 'S', 'M', 'B')
 }
