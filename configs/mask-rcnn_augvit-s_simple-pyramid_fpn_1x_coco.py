@@ -1,5 +1,6 @@
 # Mask R-CNN with an AugViT-S backbone: ViTDet's simple pyramid turns its stride-16 map into
 # strides 4/8/16/32, then the FPN of mask-rcnn_pvig-s_fpn_1x_coco.py.
+# The backbone starts from random init: upstream released no AugViT weights.
 _base_ = ['./mask-rcnn_pvig-s_fpn_1x_coco.py', './_base_/models/augvit-s_simple-pyramid.py']
 
 model = dict(

@@ -1,5 +1,7 @@
 # Mask R-CNN with a PyramidTNT-S backbone (all four stages upsampled: strides 4/8/16/32), then
 # the FPN of mask-rcnn_pvig-s_fpn_1x_coco.py, as the PyramidTNT paper's Mask R-CNN.
+# The backbone starts from random init: PyramidTNT's official weights are on Baidu Disk only,
+# with no URL to download from (a local copy loads: see _base_/models/tnt.py).
 _base_ = ['./mask-rcnn_pvig-s_fpn_1x_coco.py', './_base_/models/tnt.py']
 
 model = dict(

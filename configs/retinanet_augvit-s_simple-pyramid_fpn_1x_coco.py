@@ -1,5 +1,6 @@
 # RetinaNet with an AugViT-S backbone: ViTDet's simple pyramid turns its stride-16 map into
 # strides 8/16/32, then the FPN of retinanet_pvig_s_coco.py (P6/P7 on its input).
+# The backbone starts from random init: upstream released no AugViT weights.
 _base_ = ['./retinanet_pvig_s_coco.py', './_base_/models/augvit-s_simple-pyramid.py']
 
 model = dict(

@@ -1,5 +1,6 @@
 # UperNet with an AugViT-S backbone: ViTDet's simple pyramid turns its stride-16 map into
 # strides 4/8/16/32 for the heads of upernet_pvig-s_8xb2-160k_ade20k-512x512.py.
+# The backbone starts from random init: upstream released no AugViT weights.
 _base_ = [
     './upernet_pvig-s_8xb2-160k_ade20k-512x512.py', './_base_/models/augvit-s_simple-pyramid.py'
 ]

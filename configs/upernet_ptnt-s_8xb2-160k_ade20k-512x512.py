@@ -1,5 +1,7 @@
 # UperNet with a PyramidTNT-S backbone (all four stages upsampled: strides 4/8/16/32) for the
 # heads of upernet_pvig-s_8xb2-160k_ade20k-512x512.py.
+# The backbone starts from random init: PyramidTNT's official weights are on Baidu Disk only,
+# with no URL to download from (a local copy loads: see _base_/models/tnt.py).
 _base_ = ['./upernet_pvig-s_8xb2-160k_ade20k-512x512.py', './_base_/models/tnt.py']
 
 model = dict(

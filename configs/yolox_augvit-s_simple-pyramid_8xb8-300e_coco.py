@@ -1,5 +1,6 @@
 # YOLOX with an AugViT-S backbone: ViTDet's simple pyramid turns its stride-16 map into
 # strides 8/16/32 for the YOLOXPAFPN of yolox_pvig-s_8xb8-300e_coco.py.
+# The backbone starts from random init: upstream released no AugViT weights.
 _base_ = ['./yolox_pvig-s_8xb8-300e_coco.py', './_base_/models/augvit-s_simple-pyramid.py']
 
 model = dict(

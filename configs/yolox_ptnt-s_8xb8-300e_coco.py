@@ -1,5 +1,7 @@
 # YOLOX with a PyramidTNT-S backbone (upsampled stages 2-4: strides 8/16/32) for the YOLOXPAFPN
 # of yolox_pvig-s_8xb8-300e_coco.py.
+# The backbone starts from random init: PyramidTNT's official weights are on Baidu Disk only,
+# with no URL to download from (a local copy loads: see _base_/models/tnt.py).
 _base_ = ['./yolox_pvig-s_8xb8-300e_coco.py', './_base_/models/tnt.py']
 
 model = dict(

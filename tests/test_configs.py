@@ -12,6 +12,7 @@ import torch
 from mmengine.hooks import Hook
 
 from mmghost.demo import DEMO_CLASSES
+from mmghost.official import OFFICIAL_MODELS
 from mmghost.runtime import build_runner, detect_task, setup_task
 from tests.conftest import assert_heads_fit_backbone, build_model, load_config
 
@@ -48,7 +49,9 @@ def test_main_config_wiring(case):
     assert cfg.custom_imports == dict(imports=['mmghost'], allow_failed_imports=False)
     assert cfg.model.backbone.type == 'mmghost.PyramidViG'
     assert cfg.model.backbone.arch == 's'
-    assert cfg.model.backbone.init_cfg is None  # no weights ship with the repo
+    # the official ImageNet weights (tests/test_pretrained_weights.py loads them offline)
+    assert cfg.model.backbone.init_cfg == dict(
+        type='Pretrained', checkpoint=OFFICIAL_MODELS['pvig_s_224_gelu'].weights.url)
     model = build_model(cfg)
     backbone = model.backbone
     assert backbone.out_strides == tuple(2 ** (i + 2) for i in backbone.out_indices)

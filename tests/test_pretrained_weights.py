@@ -110,8 +110,10 @@ def test_config_starts_from_its_backbones_official_weights(config):
     name = find_official_model(backbone)
     assert name is not None, f'{config}: backbone {backbone.type} {backbone.arch} is in no table'
     weights = OFFICIAL_MODELS[name].weights
-    if weights is None:  # and the config says why (a comment next to init_cfg=None)
+    if weights is None:  # and the config says why
         assert backbone.init_cfg is None, config
+        with open(osp.join(REPO_ROOT, 'configs', config)) as f:
+            assert 'starts from random init: ' in f.read(), config
     else:
         assert backbone.init_cfg == dict(type='Pretrained', checkpoint=weights.url), config
 
