@@ -8,6 +8,7 @@ checkpoint loading (local files, ``.safetensors``, URLs through the torch hub ca
 """
 from . import compat  # noqa: F401  (first: checkpoint loading must work before anything loads)
 from .checkpoint import register_safe_loaders
+from . import engine  # noqa: F401  (registers BitExactResumeHook in mmengine's HOOKS)
 from .models import *  # noqa: F401,F403
 from .official import OFFICIAL_MODELS, official_backbone_cfg
 from .registry import MODELS, register_in_downstream

@@ -11,9 +11,10 @@ import torch
 import mmghost
 from mmghost.models.backbones import AugViT, CirculantLinear
 from mmghost.models.layers.transformer import resize_pos_embed
-from mmghost.official import convert_official, official_classifier_cfg
+from mmghost.official import convert_official
 from mmghost.registry import MODELS
-from tests.conftest import HEADS, REFERENCE_DIR, build_config_model, one_training_step
+from tests.conftest import (HEADS, REFERENCE_DIR, build_classifier, build_config_model,
+                            one_training_step)
 
 VARIANTS = ['augvit_small_circulant2', 'augvit_small']
 # a two-block, 64-channel AugViT (circulant2), for the cheap tests
@@ -199,10 +200,8 @@ def test_converter_refuses_a_different_index_layout(official_state_dict):
 def official_taps(official_state_dict, reference):
     """``official_taps(variant, dtype)``: the reference taps recomputed by the mmpretrain
     classifier of ``official_classifier_cfg(variant)`` on converted official weights."""
-    from mmpretrain.registry import MODELS as CLS_MODELS
-
     def run(variant, dtype):
-        model = CLS_MODELS.build(official_classifier_cfg(variant))
+        model = build_classifier(variant)
         model.load_state_dict(
             convert_official(variant, official_state_dict(variant), classifier=True))
         model.eval().to(dtype)
@@ -264,16 +263,14 @@ def test_pretrained_refuses_a_checkpoint_of_another_mode(tmp_path, official_stat
 @pytest.mark.parametrize('variant, count', [('augvit_small_circulant2', 22_142_824),
                                             ('augvit_small', 22_050_664)])
 def test_param_count_equals_the_official_model(variant, count):
-    from mmpretrain.registry import MODELS as CLS_MODELS
-    model = CLS_MODELS.build(official_classifier_cfg(variant))
+    model = build_classifier(variant)
     assert sum(p.numel() for p in model.parameters()) == count
 
 
 def test_augvit_small_is_timm_vit_small():
     timm = pytest.importorskip('timm')
-    from mmpretrain.registry import MODELS as CLS_MODELS
     peer = timm.create_model('vit_small_patch16_224', pretrained=False).eval().double()
-    model = CLS_MODELS.build(official_classifier_cfg('augvit_small'))
+    model = build_classifier('augvit_small')
     model.load_state_dict(convert_official('augvit_small', peer.state_dict(), classifier=True,
                                            timm=True))
     model.eval().double()

@@ -7,7 +7,10 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='DetVisualizationHook'))
+    visualization=dict(type='DetVisualizationHook'),
+    # epoch-based training resumes bit-exactly (mmghost.engine; README "Bit-exact resume");
+    # a default hook, as configs replace custom_hooks (YOLOX)
+    bit_exact_resume=dict(type='BitExactResumeHook'))
 
 env_cfg = dict(
     cudnn_benchmark=False,

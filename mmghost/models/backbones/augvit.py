@@ -168,6 +168,8 @@ class AugViT(MultiScaleBackbone):
         arch (str | dict): ``'s'``/``'small'`` (384 channels, 6 heads, 12 blocks),
             ``'b'``/``'base'`` (768, 12, 12), or a dict with ``embed_dims``, ``num_heads`` and
             ``depth``. Defaults to ``'s'``.
+        in_channels (int): Image channels. Defaults to 3. With other counts, pretrained
+            RGB weights are adapted to them on loading (see :class:`MultiScaleBackbone`).
         shortcut_mode (str): Augmented shortcuts, by upstream's ``mode`` names: ``'base'``
             (none: a plain ViT), ``'linear'`` / ``'circulant'`` (one per residual), ``'linear2'``
             / ``'circulant2'`` (two per residual, residual sum scaled by 3/4). Defaults to
@@ -210,12 +212,13 @@ class AugViT(MultiScaleBackbone):
     }
     out_types = ('featmap', 'cls_token')
     patch_size = 16
+    input_conv = 'patch_embed.proj'
 
-    def __init__(self, arch='s', shortcut_mode='circulant2', num_cir=4, mlp_ratio=4.,
+    def __init__(self, arch='s', in_channels=3, shortcut_mode='circulant2', num_cir=4, mlp_ratio=4.,
                  pretrain_img_size=224, out_indices=(-1, ), out_type='featmap', final_norm=True,
                  frozen_stages=-1, norm_eval=False, with_cp=False, drop_path_rate=0.,
                  norm_cfg=dict(type='LN', eps=1e-6), act_cfg=dict(type='GELU'), init_cfg=None):
-        super().__init__(out_indices, frozen_stages, norm_eval, init_cfg)
+        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, init_cfg)
         arch = select_arch(arch, self.arch_zoo, ('embed_dims', 'num_heads', 'depth'))
         channels, depth = arch['embed_dims'], arch['depth']
         if shortcut_mode not in self.shortcut_modes:
@@ -231,7 +234,7 @@ class AugViT(MultiScaleBackbone):
         self.with_cp = with_cp
         self.pretrain_grid = (pretrain_img_size // self.patch_size, ) * 2
 
-        self.patch_embed = PatchEmbed(channels, self.patch_size)
+        self.patch_embed = PatchEmbed(channels, self.patch_size, in_channels)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, channels))
         self.pos_embed = nn.Parameter(
             torch.zeros(1, 1 + self.pretrain_grid[0] * self.pretrain_grid[1], channels))
@@ -262,8 +265,9 @@ class AugViT(MultiScaleBackbone):
 
     def _unused_modules(self):
         last = max(self.out_indices)
-        # the final norm acts on the last block's output only
-        return [*self.blocks[last + 1:], *([self.norm] if last < len(self.blocks) - 1 else [])]
+        # the final norm acts on the last block's output only, and only with final_norm
+        unused_norm = not self.final_norm or last < len(self.blocks) - 1
+        return [*self.blocks[last + 1:], *([self.norm] if unused_norm else [])]
 
     def forward(self, x):
         x, grid = self.patch_embed(x)

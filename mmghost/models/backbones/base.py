@@ -9,6 +9,7 @@ of hand-typed lists (the detectron2 ``output_shape`` idea).
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+import torch
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmengine.runner.checkpoint import CheckpointLoader
@@ -97,7 +98,7 @@ RELEASES = 'https://github.com/huawei-noah/Efficient-AI-Backbones/releases/downl
 OLD_RELEASES = 'https://github.com/huawei-noah/CV-Backbones/releases/download/'
 
 
-def fit_checkpoint(state, own, layouts, refusal, required=None):
+def fit_checkpoint(state, own, layouts, refusal, required=None, adapt=None):
     """Finds the layout in which a checkpoint's state dict fits a model, strictly.
 
     Args:
@@ -108,6 +109,8 @@ def fit_checkpoint(state, own, layouts, refusal, required=None):
         refusal (str): The start of the error message (names the file and the model).
         required (Callable, optional): Converted keys -> the model keys they must cover
             (default: all of ``own``).
+        adapt (Callable, optional): Applied to each converted state dict before it is checked
+            (e.g. the input conv adapted to another number of input channels).
 
     Returns:
         tuple: The layout's name, the converted state dict and its required keys.
@@ -117,13 +120,16 @@ def fit_checkpoint(state, own, layouts, refusal, required=None):
             reason (missing and unexpected keys, wrong shapes, a converter's error). Nothing
             has been loaded.
     """
-    reasons = []
+    reasons, converter_error = [], None
     for layout, convert in layouts:
         try:
             converted = convert(state)
         except (KeyError, ValueError) as error:
             reasons.append(f'as {layout} keys: {error}')
+            converter_error = converter_error or error
             continue
+        if adapt is not None:
+            converted = adapt(converted)
         needed = required(converted) if required is not None else set(own)
         missing, unexpected = needed - set(converted), set(converted) - set(own)
         wrong = [f'{k} {tuple(v.shape)} (model: {tuple(own[k].shape)})'
@@ -140,7 +146,8 @@ def fit_checkpoint(state, own, layouts, refusal, required=None):
                 raise RuntimeError(f'{refusal}: it holds NaN or Inf in {len(non_finite)} '
                                    f'tensors ({", ".join(non_finite[:10])}); nothing was loaded')
             return layout, converted, needed
-    raise RuntimeError(f'{refusal}; nothing was loaded. Tried\n  ' + '\n  '.join(reasons))
+    raise RuntimeError(f'{refusal}; nothing was loaded. Tried\n  '
+                       + '\n  '.join(reasons)) from converter_error
 
 
 @dataclass(frozen=True)
@@ -199,7 +206,17 @@ class OfficialModel:
 class MultiScaleBackbone(BaseModule):
     """Base class of the mmghost backbones.
 
+    Inputs are checked before the forward: a 4-D floating-point ``(N, C, H, W)`` tensor with
+    ``C == in_channels`` and sides of at least :meth:`min_input_size`; anything else raises a
+    ``ValueError`` that says what is expected. A batch of 0 images gives empty outputs.
+
+    Pretrained weights of an RGB network load into any ``in_channels`` by adapting the input
+    conv (``input_conv``), as timm's ``adapt_input_conv``: for 1 channel its weight is summed
+    over RGB; for N channels RGB is repeated cyclically and scaled by 3 / N (so that N equal
+    channels give the RGB network's response). The adaptation is logged.
+
     Args:
+        in_channels (int): Image channels.
         out_indices (Sequence[int]): Stages whose outputs are returned. Negative indices count
             from the end.
         frozen_stages (int): ``-1`` freezes nothing, ``0`` the stem, ``i`` the stem and the
@@ -212,14 +229,21 @@ class MultiScaleBackbone(BaseModule):
             the torch hub cache) are converted on the fly.
     """
 
+    #: The module that sees the image (its weight is adapted to ``in_channels``).
+    input_conv = None
     #: Converts an official state dict to this class's keys (set by the family's module).
     official_converter = None
     #: Converts timm's state dict of the same network to the official layout (families timm
     #: ships; set by the family's module).
     timm_converter = None
 
-    def __init__(self, out_indices, frozen_stages, norm_eval, init_cfg=None):
+    def __init__(self, in_channels, out_indices, frozen_stages, norm_eval, init_cfg=None):
         super().__init__(init_cfg=init_cfg)
+        if not isinstance(in_channels, int) or isinstance(in_channels, bool) or in_channels < 1:
+            raise ValueError(f'in_channels must be a positive int (3 for RGB), got '
+                             f'{in_channels!r}')
+        self.in_channels = in_channels
+        self.register_forward_pre_hook(type(self)._check_input)
         self._out_indices_arg = out_indices
         self._frozen_stages_arg = frozen_stages
         self.norm_eval = norm_eval
@@ -274,6 +298,30 @@ class MultiScaleBackbone(BaseModule):
                     param.requires_grad = False
             else:
                 item.requires_grad = False
+
+    def min_input_size(self):
+        """The smallest input side the model takes, for its ``out_indices`` (1 unless a layer
+        needs a minimum grid)."""
+        return 1
+
+    def _check_input(self, args):
+        """Forward pre-hook: refuses an input the model cannot take, saying what it expects."""
+        name = type(self).__name__
+        x = args[0] if args else None
+        if not isinstance(x, torch.Tensor) or x.dim() != 4:
+            got = f'shape {tuple(x.shape)}' if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f'{name} takes a 4-D (N, C, H, W) image tensor, got {got}')
+        if not x.is_floating_point():
+            raise ValueError(f'{name} takes a floating-point tensor, got {x.dtype}: normalise '
+                             f'the images first (the data preprocessor does)')
+        if x.shape[1] != self.in_channels:
+            raise ValueError(f'{name} is built for in_channels={self.in_channels}, got an input '
+                             f'with {x.shape[1]} channels (shape {tuple(x.shape)})')
+        smallest = self.min_input_size()
+        if min(x.shape[-2:]) < smallest:
+            raise ValueError(f'{name} with out_indices={self.out_indices} takes inputs of at '
+                             f'least {smallest}x{smallest} pixels, got {x.shape[-2]}x'
+                             f'{x.shape[-1]}')
 
     def forward(self, x):
         """The stem, then the stages up to the last output; returns the ``out_indices`` maps."""
@@ -333,6 +381,21 @@ class MultiScaleBackbone(BaseModule):
                 layouts.append(('timm', lambda state: official(timm(state))))
         return layouts
 
+    def _adapt_input_conv(self, state, adapted):
+        """``state`` with an RGB input conv weight adapted to ``in_channels`` (its key is
+        appended to ``adapted``); unchanged when the counts already agree."""
+        key = f'{self.input_conv}.weight'
+        weight = state.get(key)
+        if weight is None or weight.shape[1] != 3 or self.in_channels == 3:
+            return state
+        if self.in_channels == 1:
+            weight = weight.sum(dim=1, keepdim=True)
+        else:
+            repeats = -(-self.in_channels // 3)
+            weight = weight.repeat(1, repeats, 1, 1)[:, :self.in_channels] * (3 / self.in_channels)
+        adapted.append(key)
+        return {**state, key: weight}
+
     def load_pretrained(self, checkpoint, prefix='', map_location='cpu'):
         """Loads a checkpoint strictly (local path, ``.safetensors``, URL or any mmengine scheme).
 
@@ -343,13 +406,19 @@ class MultiScaleBackbone(BaseModule):
         """
         raw = CheckpointLoader.load_checkpoint(checkpoint, map_location=map_location)
         own = self.state_dict()
+        adapted = []
         layout, state, required = fit_checkpoint(
             unwrap_state_dict(raw, prefix), own, self._checkpoint_layouts(),
             f'Checkpoint {checkpoint} does not fit {type(self).__name__}',
-            required=lambda keys: self._required_keys(own, keys))
+            required=lambda keys: self._required_keys(own, keys),
+            adapt=lambda converted: self._adapt_input_conv(converted, adapted))
         if layout != 'mmghost':
             print_log(f'{type(self).__name__}: converted {layout} checkpoint {checkpoint}',
                       logger='current')
+        if adapted:
+            print_log(f'{type(self).__name__}: {adapted[-1]} adapted from 3 input channels to '
+                      f'in_channels={self.in_channels} (1: the sum over RGB; N: RGB repeated, '
+                      f'scaled by 3/N)', logger='current')
         fresh = [k for k in self.state_dict() if k not in required]
         self.load_state_dict(state, strict=not fresh)
         if fresh:

@@ -172,6 +172,8 @@ class GGhostRegNet(MultiScaleBackbone):
         arch (str | dict): ``'002'`` .. ``'320'`` (aliases ``'regnetx_002'`` ..), or a dict
             with ``depths``, ``widths`` (4 entries each) and ``group_width``.
             Defaults to ``'040'``.
+        in_channels (int): Image channels. Defaults to 3. With other counts, pretrained
+            RGB weights are adapted to them on loading (see :class:`MultiScaleBackbone`).
         cheap_ratio (float): Share of cheap channels in the Ghost stages. Defaults to 0.5.
         out_indices (Sequence[int]): Stages to return. Defaults to ``(0, 1, 2, 3)``.
         frozen_stages (int): ``-1`` none, ``0`` the stem, ``i`` also stages ``< i``.
@@ -214,11 +216,12 @@ class GGhostRegNet(MultiScaleBackbone):
     }
     num_stages = 4
     stem_channels = 32
+    input_conv = 'stem.conv'
 
-    def __init__(self, arch='040', cheap_ratio=0.5, out_indices=(0, 1, 2, 3), frozen_stages=-1,
-                 norm_eval=False, with_cp=False, drop_path_rate=0., norm_cfg=dict(type='BN'),
-                 act_cfg=dict(type='ReLU'), init_cfg=None):
-        super().__init__(out_indices, frozen_stages, norm_eval, init_cfg)
+    def __init__(self, arch='040', in_channels=3, cheap_ratio=0.5, out_indices=(0, 1, 2, 3),
+                 frozen_stages=-1, norm_eval=False, with_cp=False, drop_path_rate=0.,
+                 norm_cfg=dict(type='BN'), act_cfg=dict(type='ReLU'), init_cfg=None):
+        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, init_cfg)
         arch = select_arch(arch, self.arch_zoo, ('depths', 'widths', 'group_width'))
         depths, widths, group_width = list(arch['depths']), list(arch['widths']), \
             arch['group_width']
@@ -235,7 +238,7 @@ class GGhostRegNet(MultiScaleBackbone):
             raise ValueError(f'cheap_ratio must be in (0, 1), got {cheap_ratio}')
         self.with_cp = with_cp
 
-        self.stem = ConvModule(3, self.stem_channels, 3, 2, 1, norm_cfg=norm_cfg,
+        self.stem = ConvModule(in_channels, self.stem_channels, 3, 2, 1, norm_cfg=norm_cfg,
                                act_cfg=act_cfg)
         drop_rates = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
         common = dict(with_cp=with_cp, norm_cfg=norm_cfg, act_cfg=act_cfg)

@@ -71,6 +71,8 @@ class GhostNet(MultiScaleBackbone):
     Args:
         arch (str | dict): ``'0.5x'``, ``'1.0x'``, ``'1.3x'`` (aliases without the ``x``), or
             ``dict(width=w)`` for any positive width. Defaults to ``'1.0x'``.
+        in_channels (int): Image channels. Defaults to 3. With other counts, pretrained
+            RGB weights are adapted to them on loading (see :class:`MultiScaleBackbone`).
         out_indices (Sequence[int]): Stages to return: 0-3 the stride 4/8/16/32 stage ends
             (``24/40/112/160`` channels at 1.0x), 4 the final 1x1 conv (``960``, stride 32).
             Defaults to ``(0, 1, 2, 3)``.
@@ -93,18 +95,19 @@ class GhostNet(MultiScaleBackbone):
     }
     #: Bottlenecks from this global index on have DFC attention (GhostNetV2); None: none.
     dfc_from_block = None
+    input_conv = 'stem.conv'
 
-    def __init__(self, arch='1.0x', out_indices=(0, 1, 2, 3), frozen_stages=-1, norm_eval=False,
-                 with_cp=False, drop_path_rate=0., norm_cfg=dict(type='BN'),
+    def __init__(self, arch='1.0x', in_channels=3, out_indices=(0, 1, 2, 3), frozen_stages=-1,
+                 norm_eval=False, with_cp=False, drop_path_rate=0., norm_cfg=dict(type='BN'),
                  act_cfg=dict(type='ReLU'), init_cfg=None):
-        super().__init__(out_indices, frozen_stages, norm_eval, init_cfg)
+        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, init_cfg)
         width = select_arch(arch, self.arch_zoo, ('width', ))['width']
         if not isinstance(width, numbers.Real) or width <= 0:
             raise ValueError(f'arch width must be a positive number, got {width!r}')
         self.width = width
 
         channels = make_divisible(STEM_CHANNELS * width, 4)
-        self.stem = ConvModule(3, channels, 3, 2, 1, norm_cfg=norm_cfg, act_cfg=act_cfg)
+        self.stem = ConvModule(in_channels, channels, 3, 2, 1, norm_cfg=norm_cfg, act_cfg=act_cfg)
         rows = [(stage, row) for stage, group in zip(group_stages(), GHOSTNET_BLOCKS)
                 for row in group]
         drop_rates = torch.linspace(0, drop_path_rate, len(rows)).tolist()

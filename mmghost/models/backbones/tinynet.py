@@ -70,6 +70,8 @@ class TinyNet(MultiScaleBackbone):
     Args:
         arch (str | dict): ``'a'`` .. ``'e'`` (aliases ``'tinynet_a'`` ..), or a dict with the
             ``width`` and ``depth`` multipliers of EfficientNet-B0. Defaults to ``'a'``.
+        in_channels (int): Image channels. Defaults to 3. With other counts, pretrained
+            RGB weights are adapted to them on loading (see :class:`MultiScaleBackbone`).
         se_ratio (float): Squeeze channels / block input channels. Defaults to 0.25.
         out_indices (Sequence[int]): Stages to return: 0-3 the stride 4/8/16/32 stage ends, 4
             the final 1x1 conv (1280, stride 32). Defaults to ``(0, 1, 2, 3)``.
@@ -93,11 +95,12 @@ class TinyNet(MultiScaleBackbone):
         **dict.fromkeys(['d', 'tinynet_d'], dict(width=0.54, depth=0.695)),
         **dict.fromkeys(['e', 'tinynet_e'], dict(width=0.51, depth=0.6)),
     }
+    input_conv = 'stem.conv'
 
-    def __init__(self, arch='a', se_ratio=0.25, out_indices=(0, 1, 2, 3), frozen_stages=-1,
-                 norm_eval=False, with_cp=False, drop_path_rate=0., norm_cfg=dict(type='BN'),
-                 act_cfg=dict(type='SiLU'), init_cfg=None):
-        super().__init__(out_indices, frozen_stages, norm_eval, init_cfg)
+    def __init__(self, arch='a', in_channels=3, se_ratio=0.25, out_indices=(0, 1, 2, 3),
+                 frozen_stages=-1, norm_eval=False, with_cp=False, drop_path_rate=0.,
+                 norm_cfg=dict(type='BN'), act_cfg=dict(type='SiLU'), init_cfg=None):
+        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, init_cfg)
         arch = select_arch(arch, self.arch_zoo, ('width', 'depth'))
         width, depth = arch['width'], arch['depth']
         if not all(isinstance(v, numbers.Real) and v > 0 for v in (width, depth)):
@@ -107,7 +110,8 @@ class TinyNet(MultiScaleBackbone):
             raise ValueError(f'se_ratio must be in [0, 1), got {se_ratio}')
         self.with_cp = with_cp
 
-        self.stem = ConvModule(3, STEM_CHANNELS, 3, 2, 1, norm_cfg=norm_cfg, act_cfg=act_cfg)
+        self.stem = ConvModule(in_channels, STEM_CHANNELS, 3, 2, 1, norm_cfg=norm_cfg,
+                               act_cfg=act_cfg)
         groups = scaled_groups(width, depth)
         num_blocks = sum(group[0] for group in groups)
         in_channels, index = STEM_CHANNELS, 0

@@ -208,6 +208,8 @@ class TNT(TNTBackbone):
             heads; 12 blocks), ``'b'``/``'base'`` (640, 10; 40, 4; 12), or a dict with
             ``channels``, ``num_heads``, ``word_channels``, ``word_heads`` and ``depth``.
             Defaults to ``'s'``.
+        in_channels (int): Image channels. Defaults to 3. With other counts, pretrained
+            RGB weights are adapted to them on loading (see :class:`MultiScaleBackbone`).
         mlp_ratio (float): MLP hidden channels / channels. Defaults to 4.
         qkv_bias (bool): Bias of the attention input projections. Defaults to False.
         pretrain_img_size (int): Image size of ``pos_embed`` (``s/16`` square grid plus the
@@ -241,12 +243,13 @@ class TNT(TNTBackbone):
     out_types = ('featmap', 'cls_token')
     patch_size = 16
     word_stride = patch_size // WORD_GRID
+    input_conv = 'word_embed'
 
-    def __init__(self, arch='s', mlp_ratio=4., qkv_bias=False, pretrain_img_size=224,
+    def __init__(self, arch='s', in_channels=3, mlp_ratio=4., qkv_bias=False, pretrain_img_size=224,
                  out_indices=(-1, ), out_type='featmap', final_norm=True, frozen_stages=-1,
                  norm_eval=False, with_cp=False, drop_path_rate=0., norm_cfg=dict(type='LN'),
                  act_cfg=dict(type='GELU'), init_cfg=None):
-        super().__init__(out_indices, frozen_stages, norm_eval, init_cfg)
+        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, init_cfg)
         arch = select_arch(arch, self.arch_zoo,
                            ('channels', 'num_heads', 'word_channels', 'word_heads', 'depth'))
         channels, word_channels, depth = arch['channels'], arch['word_channels'], arch['depth']
@@ -259,7 +262,8 @@ class TNT(TNTBackbone):
         self.final_norm = final_norm
         self.pretrain_grid = (pretrain_img_size // self.patch_size, ) * 2
 
-        self.word_embed = nn.Conv2d(3, word_channels, 7, stride=self.word_stride, padding=3)
+        self.word_embed = nn.Conv2d(in_channels, word_channels, 7, stride=self.word_stride,
+                                    padding=3)
         self.word_pos_embed = nn.Parameter(torch.zeros(1, NUM_WORDS, word_channels))
         self.sentence_embed = WordProjection(word_channels * NUM_WORDS, channels, True, norm_cfg)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, channels))
@@ -309,16 +313,18 @@ class PyramidTNTStem(nn.Module):
     words per 8x8 image patch) and sentences from three more convs (stride 8 in all).
 
     Args:
+        in_channels (int): Image channels.
         word_channels (int): Word channels ``c`` (the shared conv has ``2c``).
         channels (int): Sentence channels.
         norm_cfg (dict): Defaults to ``dict(type='BN')``.
     """
 
-    def __init__(self, word_channels, channels, norm_cfg=dict(type='BN')):
+    def __init__(self, in_channels, word_channels, channels, norm_cfg=dict(type='BN')):
         super().__init__()
         relu = dict(type='ReLU')
         width = word_channels
-        self.common = conv_norm_act(3, 2 * width, 3, stride=2, norm_cfg=norm_cfg, act_cfg=relu)
+        self.common = conv_norm_act(in_channels, 2 * width, 3, stride=2, norm_cfg=norm_cfg,
+                                    act_cfg=relu)
         self.inner = conv_norm_act(2 * width, width, 3, norm_cfg=norm_cfg, act_cfg=relu)
         self.outer = nn.Sequential(
             conv_norm_act(2 * width, 4 * width, 3, stride=2, norm_cfg=norm_cfg, act_cfg=relu),
@@ -440,6 +446,8 @@ class PyramidTNT(TNTBackbone):
             ``'b'``/``'base'`` (see ``arch_zoo``), or a dict with ``depths``, ``channels``,
             ``word_channels``, ``num_heads`` and ``word_heads`` (4 entries each) and optionally
             ``img_size``. Defaults to ``'s'``.
+        in_channels (int): Image channels. Defaults to 3. With other counts, pretrained
+            RGB weights are adapted to them on loading (see :class:`MultiScaleBackbone`).
         mlp_ratio (float): MLP hidden channels / channels. Defaults to 4.
         qkv_bias (bool): Bias of the attention input projections. Defaults to False.
         pretrain_img_size (int, optional): Image size the position terms were trained at (a
@@ -484,12 +492,14 @@ class PyramidTNT(TNTBackbone):
     num_stages = 4
     stem_stride = 8
     sr_ratios = (4, 2, 1, 1)
+    input_conv = 'stem.common.conv'
 
-    def __init__(self, arch='s', mlp_ratio=4., qkv_bias=False, pretrain_img_size=None,
-                 out_indices=(0, 1, 2, 3), upsample=False, final_norm=False, frozen_stages=-1,
-                 norm_eval=False, with_cp=False, drop_path_rate=0., norm_cfg=dict(type='LN'),
-                 conv_norm_cfg=dict(type='BN'), act_cfg=dict(type='GELU'), init_cfg=None):
-        super().__init__(out_indices, frozen_stages, norm_eval, init_cfg)
+    def __init__(self, arch='s', in_channels=3, mlp_ratio=4., qkv_bias=False,
+                 pretrain_img_size=None, out_indices=(0, 1, 2, 3), upsample=False, final_norm=False,
+                 frozen_stages=-1, norm_eval=False, with_cp=False, drop_path_rate=0.,
+                 norm_cfg=dict(type='LN'), conv_norm_cfg=dict(type='BN'), act_cfg=dict(type='GELU'),
+                 init_cfg=None):
+        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, init_cfg)
         keys = ('depths', 'channels', 'word_channels', 'num_heads', 'word_heads')
         arch = select_arch(arch, self.arch_zoo, keys)
         if any(len(arch[key]) != self.num_stages for key in keys):
@@ -504,7 +514,7 @@ class PyramidTNT(TNTBackbone):
         grid = pretrain_img_size // self.stem_stride
         self.pretrain_grid = (grid, grid)
 
-        self.stem = PyramidTNTStem(word_channels[0], channels[0], conv_norm_cfg)
+        self.stem = PyramidTNTStem(in_channels, word_channels[0], channels[0], conv_norm_cfg)
         self.pos_embed = nn.Parameter(torch.zeros(1, grid * grid, channels[0]))
         self.word_pos_embed = nn.Parameter(torch.zeros(1, NUM_WORDS, word_channels[0]))
 

@@ -51,8 +51,13 @@ class VisionGNNBackbone(MultiScaleBackbone):
     Without an ``init_cfg``, convs are initialised Kaiming-normal (fan-in, zero bias) as upstream.
     """
 
-    def __init__(self, out_indices, frozen_stages, norm_eval, init_cfg):
-        super().__init__(out_indices, frozen_stages, norm_eval, init_cfg)
+    def _init_layers(self):
+        """Upstream's ``model_init``: Kaiming-normal convs (fan-in, gain sqrt(2)), zero bias."""
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
 
     def _frozen_modules(self, num_stages):
         return [self.stem, self.pos_embed, *self.stages[:num_stages]]
@@ -75,6 +80,8 @@ class PyramidViG(VisionGNNBackbone):
         arch (str | dict): ``'ti'``/``'tiny'``, ``'s'``/``'small'``, ``'m'``/``'medium'``,
             ``'b'``/``'base'``, or a dict with ``channels`` and ``depths`` (4 entries each).
             Defaults to ``'s'``.
+        in_channels (int): Image channels. Defaults to 3. With other counts, pretrained
+            RGB weights are adapted to them on loading (see :class:`MultiScaleBackbone`).
         k (int): Neighbours per node. Defaults to 9.
         reduce_ratios (Sequence[int]): Key pooling ratio per stage. Defaults to ``(4, 2, 1, 1)``.
         max_dilation (int): Cap of the dilation schedule ``min(i // 4 + 1, max_dilation)``
@@ -106,12 +113,13 @@ class PyramidViG(VisionGNNBackbone):
     }
     num_stages = 4
     stem_stride = 4
+    input_conv = 'stem.0.conv'
 
-    def __init__(self, arch='s', k=9, reduce_ratios=(4, 2, 1, 1), max_dilation=5, ffn_ratio=4,
-                 pretrain_img_size=224, out_indices=(0, 1, 2, 3), frozen_stages=-1,
+    def __init__(self, arch='s', in_channels=3, k=9, reduce_ratios=(4, 2, 1, 1), max_dilation=5,
+                 ffn_ratio=4, pretrain_img_size=224, out_indices=(0, 1, 2, 3), frozen_stages=-1,
                  norm_eval=False, with_cp=False, drop_path_rate=0., norm_cfg=dict(type='BN'),
                  act_cfg=dict(type='GELU'), init_cfg=None):
-        super().__init__(out_indices, frozen_stages, norm_eval, init_cfg)
+        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, init_cfg)
         arch = select_arch(arch, self.arch_zoo, ('channels', 'depths'))
         channels, depths = list(arch['channels']), list(arch['depths'])
         if len(channels) != self.num_stages or len(depths) != self.num_stages:
@@ -122,9 +130,11 @@ class PyramidViG(VisionGNNBackbone):
         if pretrain_img_size % 32:
             raise ValueError(f'pretrain_img_size must be a multiple of 32, got {pretrain_img_size}')
         self.with_cp = with_cp
+        self.reduce_ratios = tuple(reduce_ratios)
 
         self.stem = nn.Sequential(
-            conv_norm_act(3, channels[0] // 2, 3, stride=2, norm_cfg=norm_cfg, act_cfg=act_cfg),
+            conv_norm_act(in_channels, channels[0] // 2, 3, stride=2, norm_cfg=norm_cfg,
+                          act_cfg=act_cfg),
             conv_norm_act(channels[0] // 2, channels[0], 3, stride=2, norm_cfg=norm_cfg,
                           act_cfg=act_cfg),
             conv_norm_act(channels[0], channels[0], 3, norm_cfg=norm_cfg))
@@ -150,7 +160,22 @@ class PyramidViG(VisionGNNBackbone):
                 block_index += 1
             self.stages.append(PyramidViGStage(downsample, blocks))
 
+        self._init_layers()
         self._setup_outputs(channels, [self.stem_stride * 2**i for i in range(self.num_stages)])
+
+    def min_input_size(self):
+        """The smallest side whose grids hold the key-pooling window (``reduce_ratios``) of
+        every stage up to the last output: 13 with the defaults (a 4x4 stage-1 grid)."""
+        def grids(size):  # stem: two stride-2 3x3 convs; each later stage: one more
+            grid = -(-(-(-size // 2)) // 2)
+            for _ in range(max(self.out_indices) + 1):
+                yield grid
+                grid = -(-grid // 2)
+
+        size = 1
+        while any(g < r for g, r in zip(grids(size), self.reduce_ratios)):
+            size += 1
+        return size
 
 
 @MODELS.register_module()
@@ -168,6 +193,8 @@ class ViG(VisionGNNBackbone):
         arch (str | dict): ``'ti'``/``'tiny'`` (192 channels, 12 blocks), ``'s'``/``'small'``
             (320, 16), ``'b'``/``'base'`` (640, 16), or a dict with ``channels`` and ``depth``.
             Defaults to ``'s'``.
+        in_channels (int): Image channels. Defaults to 3. With other counts, pretrained
+            RGB weights are adapted to them on loading (see :class:`MultiScaleBackbone`).
         k (int): Neighbours of the first block. Defaults to 9.
         max_k (int): Neighbours of the last block. Defaults to 18.
         ffn_ratio (int): FFN hidden channels / channels. Defaults to 4.
@@ -190,12 +217,13 @@ class ViG(VisionGNNBackbone):
         **dict.fromkeys(['b', 'base'], dict(channels=640, depth=16)),
     }
     stem_stride = 16
+    input_conv = 'stem.0.conv'
 
-    def __init__(self, arch='s', k=9, max_k=18, ffn_ratio=4, pretrain_img_size=224,
+    def __init__(self, arch='s', in_channels=3, k=9, max_k=18, ffn_ratio=4, pretrain_img_size=224,
                  out_indices=(-1, ), frozen_stages=-1, norm_eval=False, with_cp=False,
                  drop_path_rate=0., norm_cfg=dict(type='BN'), act_cfg=dict(type='GELU'),
                  init_cfg=None):
-        super().__init__(out_indices, frozen_stages, norm_eval, init_cfg)
+        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, init_cfg)
         arch = select_arch(arch, self.arch_zoo, ('channels', 'depth'))
         channels, depth = arch['channels'], arch['depth']
         if pretrain_img_size % self.stem_stride:
@@ -203,7 +231,7 @@ class ViG(VisionGNNBackbone):
                              f'got {pretrain_img_size}')
         self.with_cp = with_cp
 
-        widths = [3, channels // 8, channels // 4, channels // 2, channels]
+        widths = [in_channels, channels // 8, channels // 4, channels // 2, channels]
         self.stem = nn.Sequential(
             *[conv_norm_act(c_in, c_out, 3, stride=2, norm_cfg=norm_cfg, act_cfg=act_cfg)
               for c_in, c_out in zip(widths[:-1], widths[1:])],
@@ -221,6 +249,7 @@ class ViG(VisionGNNBackbone):
                      ffn_ratio=ffn_ratio, drop_path=drop_rates[i], with_cp=with_cp,
                      norm_cfg=norm_cfg, act_cfg=act_cfg) for i in range(depth))
 
+        self._init_layers()
         self._setup_outputs([channels] * depth, [self.stem_stride] * depth)
 
 

@@ -179,6 +179,8 @@ class WaveMLP(MultiScaleBackbone):
             (default ``dict(type='GN', num_groups=1)``), ``phase`` (``'fc'`` or
             ``'depthwise'``, default ``'fc'``) and ``embed_norm`` (norm after the embedding and
             the downsamplings, default True). Defaults to ``'s'``.
+        in_channels (int): Image channels. Defaults to 3. With other counts, pretrained
+            RGB weights are adapted to them on loading (see :class:`MultiScaleBackbone`).
         out_indices (Sequence[int]): Stages to return. Defaults to ``(0, 1, 2, 3)``.
         out_norms (bool): A norm layer on every output (see above). Defaults to False: the raw
             stage outputs, the form official checkpoints convert to.
@@ -216,11 +218,12 @@ class WaveMLP(MultiScaleBackbone):
     }
     num_stages = 4
     phases = ('fc', 'depthwise')
+    input_conv = 'patch_embed.proj'
 
-    def __init__(self, arch='s', out_indices=(0, 1, 2, 3), out_norms=False, frozen_stages=-1,
-                 norm_eval=False, with_cp=False, drop_path_rate=0., norm_cfg=None,
+    def __init__(self, arch='s', in_channels=3, out_indices=(0, 1, 2, 3), out_norms=False,
+                 frozen_stages=-1, norm_eval=False, with_cp=False, drop_path_rate=0., norm_cfg=None,
                  act_cfg=dict(type='GELU'), init_cfg=None):
-        super().__init__(out_indices, frozen_stages, norm_eval, init_cfg)
+        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, init_cfg)
         arch = select_arch(arch, self.arch_zoo, ('channels', 'depths', 'mlp_ratios'))
         channels, depths, mlp_ratios = arch['channels'], arch['depths'], arch['mlp_ratios']
         if not len(channels) == len(depths) == len(mlp_ratios) == self.num_stages:
@@ -233,7 +236,7 @@ class WaveMLP(MultiScaleBackbone):
         embed_norm_cfg = norm_cfg if arch.get('embed_norm', True) else None
         self.with_cp = with_cp
 
-        self.patch_embed = ConvEmbedding(3, channels[0], 7, stride=4, padding=2,
+        self.patch_embed = ConvEmbedding(in_channels, channels[0], 7, stride=4, padding=2,
                                          norm_cfg=embed_norm_cfg)
         total = sum(depths)
         drop_rates = [drop_path_rate * i / max(total - 1, 1) for i in range(total)]

@@ -29,7 +29,7 @@ def pad_to_multiple(x, multiple):
 
 def tokens_to_map(tokens, hw):
     """``(B, H*W, C)`` row-major tokens -> ``(B, C, H, W)`` map."""
-    return tokens.transpose(1, 2).reshape(tokens.shape[0], -1, *hw)
+    return tokens.transpose(1, 2).reshape(tokens.shape[0], tokens.shape[2], *hw)
 
 
 def map_to_tokens(x):

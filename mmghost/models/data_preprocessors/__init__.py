@@ -1,0 +1,3 @@
+from .multi_channel import MultiChannelDetDataPreprocessor
+
+__all__ = ['MultiChannelDetDataPreprocessor']
