@@ -196,6 +196,16 @@ def test_converter_refuses_a_different_index_layout(official_state_dict):
         convert_official('augvit_small', {'blocks.0.gamma': torch.zeros(1)})
 
 
+def test_the_converters_error_reaches_the_user(tmp_path, official_state_dict):
+    """A checkpoint the converter refuses: its reason is in the message and is the cause."""
+    state = official_state_dict('augvit_small_circulant2')
+    state['blocks.0.augs.0.index_matrix'] = state['blocks.0.augs.0.index_matrix'].T
+    torch.save(state, tmp_path / 'bad_index.pth')
+    with pytest.raises(RuntimeError, match='is not the block-circ') as error:
+        _pretrained(tmp_path / 'bad_index.pth')
+    assert isinstance(error.value.__cause__, ValueError)
+
+
 @pytest.fixture(scope='module')
 def official_taps(official_state_dict, reference):
     """``official_taps(variant, dtype)``: the reference taps recomputed by the mmpretrain

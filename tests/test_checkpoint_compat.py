@@ -200,3 +200,19 @@ def test_nan_weights_are_refused_before_anything_loads(trained, tmp_path):
     with pytest.raises(RuntimeError, match='NaN or Inf in 1 tensors \\(pos_embed\\)'):
         model.backbone.init_weights()
     assert all(torch.equal(v, before[k]) for k, v in model.backbone.state_dict().items())
+
+
+def test_a_wrong_shape_is_refused_before_anything_is_copied(trained, tmp_path):
+    """torch's load_state_dict copies every tensor that fits before it raises; here nothing is
+    copied: the shapes are checked first."""
+    _, saved = trained
+    state = {k[len('backbone.'):]: v.clone() for k, v in saved.items()
+             if k.startswith('backbone.')}
+    state['pos_embed'] = state['pos_embed'][:, :, :-1]
+    torch.save({'state_dict': state}, tmp_path / 'shape.pth')
+    model = TinyClassifier(backbone_init_cfg=dict(type='Pretrained',
+                                                  checkpoint=str(tmp_path / 'shape.pth')))
+    before = {k: v.clone() for k, v in model.backbone.state_dict().items()}
+    with pytest.raises(RuntimeError, match=r'shapes differ \(1\): pos_embed'):
+        model.backbone.init_weights()
+    assert all(torch.equal(v, before[k]) for k, v in model.backbone.state_dict().items())
