@@ -2,8 +2,8 @@
 # (`python tools/make_demo_data.py`), sized for a 2-core CPU: `python tools/run_demo.py`
 # (or `python tools/train.py configs/demo/retinanet_pvig-s_demo.py`).
 # The model of retinanet_pvig_s_coco.py with a lighter head, on the demo data and schedule.
-# Measured on 2 CPU cores: ~1.7 s per iteration, about 6 minutes for tools/run_demo.py in all,
-# bbox mAP 0.66 on the demo val split.
+# Measured on 2 CPU cores: ~1.2 s per iteration, about 4.5 minutes for tools/run_demo.py in
+# all, bbox mAP 0.64 on the demo val split (README, "The demo").
 _base_ = [
     '../_base_/models/retinanet_fpn.py',
     '../_base_/datasets/demo_coco_detection.py',
