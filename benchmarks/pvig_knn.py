@@ -62,8 +62,9 @@ import time
 
 import torch
 import torch.nn.functional as F
-from peak_memory import measure_peak_rss  # benchmarks/ is on sys.path when run as a script
 from torch import nn
+
+from mmghost.profiling import measure_peak_rss
 
 RESULT_MARKER = '@@PVIG_KNN_RESULT@@'
 

@@ -21,7 +21,7 @@ This is a benchmark that prints numbers, not a test.
 2. PyramidTNT-S as the Mask R-CNN / UperNet configs build it (``upsample=True``, strides
    4/8/16/32), batch 1, at each of ``--sizes`` (default 320x512 ... 800x1344, about the
    aspect of COCO's 1333 x 800), each size in a fresh child process: the peak extra resident
-   memory of the first forward (``benchmarks/peak_memory.py``: ``VmHWM`` after resetting it,
+   memory of the first forward (``mmghost/profiling.py``: ``VmHWM`` after resetting it,
    minus ``VmRSS`` before) and the median wall time of ``--repeats`` further forwards. The
    table gives each size's growth over the smallest next to the growth of the stride-8 token
    count ``N`` and of ``N^2``: stage 1's attention holds ``N x N/16`` weights per head.
@@ -38,8 +38,9 @@ import sys
 import time
 
 import torch
+
+from mmghost.profiling import measure_peak_rss
 # benchmarks/ is on sys.path when run as a script
-from peak_memory import measure_peak_rss
 from pvig_knn import cpu_model, throughput
 
 RESULT_MARKER = '@@TNT_BENCH_RESULT@@'

@@ -7,7 +7,7 @@
 Each input runs in a fresh child process: the backbone (``out_indices=(0, 1, 2, 3)``, the
 detection form with ``out_norms=True``, eval mode, ``torch.no_grad()``, float32) and the seeded
 input are built, then the first forward's peak extra resident memory is measured as in
-``peak_memory.py`` (VmHWM reset to VmRSS just before it); that forward is also the warm-up.
+``mmghost/profiling.py`` (VmHWM reset to VmRSS just before it); that forward is also the warm-up.
 The time is the median of ``--repeats`` further forwards (``time.perf_counter``), and
 images/s follows from it. Linux only (``/proc``).
 """
@@ -20,7 +20,8 @@ import sys
 import time
 
 import torch
-from peak_memory import measure_peak_rss  # benchmarks/ is on sys.path when run as a script
+
+from mmghost.profiling import measure_peak_rss
 
 RESULT_MARKER = 'RESULT '
 

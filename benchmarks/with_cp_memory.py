@@ -4,7 +4,7 @@
 
 One training step (forward + backward of the sum of the outputs' means, batch 1, train mode)
 runs in a fresh child process per setting; the peak extra resident memory of the step is
-measured as in ``peak_memory.py`` (VmHWM reset to VmRSS before the step), with its wall time.
+measured as in ``mmghost/profiling.py`` (VmHWM reset to VmRSS before the step), with its wall time.
 Both settings use the same weights and input; the gradients must agree.
 """
 import argparse
@@ -14,7 +14,8 @@ import sys
 import time
 
 import torch
-from peak_memory import measure_peak_rss  # benchmarks/ is on sys.path when run as a script
+
+from mmghost.profiling import measure_peak_rss
 
 RESULT_MARKER = 'RESULT '
 

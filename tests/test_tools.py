@@ -117,3 +117,25 @@ def test_list_models_reads_channels_and_strides_from_the_backbones():
               REPO_ROOT)
     row = next(line for line in out.splitlines() if line.startswith('pvig_s_224_gelu'))
     assert row.split()[2:4] == ['80/160/400/640', '4/8/16/32']
+
+
+@pytest.mark.parametrize('config,shape', [
+    ('retinanet_pvig_s_coco.py', (800, 1333)), ('yolox_pvig-s_8xb8-300e_coco.py', (640, 640)),
+    ('upernet_pvig-s_8xb2-160k_ade20k-512x512.py', (512, 512)),
+    ('classification/tinynet_a_in1k.py', (192, 192))])
+def test_benchmark_reads_the_test_scale(config, shape):
+    from mmengine.config import Config
+
+    from mmghost.runtime import detect_task
+    from tests.conftest import load_tool
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', config))
+    assert load_tool('tools/analysis_tools/benchmark.py').test_shape(cfg, detect_task(cfg)) == shape
+
+
+def test_benchmark_times_the_predict_path(capsys):
+    from tests.conftest import load_tool
+    result = load_tool('tools/analysis_tools/benchmark.py').main(
+        [CONFIG, '--shape', '64', '96', '--warmup', '0', '--repeats', '2', '--batch-size', '2'])
+    assert len(result['times']) == 2 and result['memory'] >= 0
+    out = capsys.readouterr().out
+    assert 'input:   2x3x64x96 (--shape)' in out and 'img/s' in out

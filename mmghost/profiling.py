@@ -1,4 +1,4 @@
-"""Peak extra resident memory of one call, read from Linux's /proc (for the benchmark scripts).
+"""Peak resident memory of one call, read from Linux's /proc (benchmark scripts and tools).
 
 Before the call, unused memory is returned to the OS (``gc.collect()`` + glibc ``malloc_trim``),
 the resident set size is read (``VmRSS``) and the kernel's peak counter ``VmHWM`` is reset to it
