@@ -11,18 +11,26 @@ checkpoint (URL, upstream top-1, sha256 once ``tools/misc/check_weights.py`` rec
 """
 import copy
 import dataclasses
+import importlib
 import json
 import os.path as osp
+import pkgutil
 from functools import partial
 
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader
 
-from .models.backbones import (augvit, g_ghost_regnet, ghostnet, tinynet, tnt, vig,
-                               wavemlp)
+from .models import backbones
 from .models.backbones.base import fit_checkpoint, unwrap_state_dict
 
-_FAMILIES = (vig, ghostnet, tinynet, g_ghost_regnet, tnt, augvit, wavemlp)
+
+def family_modules():
+    """The backbone modules that declare ``OFFICIAL_MODELS``, found in the package (a new
+    family registers its models by declaring the table), by module name."""
+    modules = [importlib.import_module(f'{backbones.__name__}.{info.name}')
+               for info in sorted(pkgutil.iter_modules(backbones.__path__), key=lambda i: i.name)]
+    return [module for module in modules if hasattr(module, 'OFFICIAL_MODELS')]
+
 
 #: URL -> sha256 of the released files, written by tools/misc/check_weights.py (needs network).
 CHECKSUMS_FILE = osp.join(osp.dirname(__file__), 'weights_sha256.json')
@@ -48,7 +56,7 @@ def _merge(families, checksums):
 
 
 #: name -> :class:`~mmghost.models.backbones.base.OfficialModel`
-OFFICIAL_MODELS = _merge(_FAMILIES, read_checksums())
+OFFICIAL_MODELS = _merge(family_modules(), read_checksums())
 
 
 def _entry(name):

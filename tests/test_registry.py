@@ -53,3 +53,14 @@ def test_register_in_downstream_is_idempotent_and_never_overrides():
             mmghost.register_in_downstream()
     finally:
         mmghost.MODELS.module_dict.pop('ResNet')
+
+
+def test_the_model_table_discovers_every_family_module():
+    import pkgutil
+
+    from mmghost.models import backbones
+    from mmghost.official import OFFICIAL_MODELS, family_modules
+    found = {module.__name__.rsplit('.', 1)[1] for module in family_modules()}
+    assert found == {info.name for info in pkgutil.iter_modules(backbones.__path__)} - {'base'}
+    declared = sum(len(module.OFFICIAL_MODELS) for module in family_modules())
+    assert declared == len(OFFICIAL_MODELS)  # merged, no name declared twice
