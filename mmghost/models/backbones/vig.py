@@ -9,24 +9,16 @@ converters, the official variants.
 from functools import partial
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ...registry import MODELS
 from ..layers.conv import conv_norm_act
 from ..layers.graph import ViGBlock
+from ..layers.transformer import resize_map
 from .base import RELEASES, MultiScaleBackbone, OfficialModel, Weights, rename_prefix, select_arch
 
 __all__ = ['PyramidViG', 'ViG', 'convert_official_pyramid_vig', 'convert_official_vig',
            'convert_official_vig_head']
-
-
-def add_position_embedding(x, pos_embed):
-    """``x + pos_embed``, the embedding resized bicubically to ``x``'s grid when it differs."""
-    if pos_embed.shape[-2:] != x.shape[-2:]:
-        pos_embed = F.interpolate(pos_embed, size=x.shape[-2:], mode='bicubic',
-                                  align_corners=False)
-    return x + pos_embed
 
 
 class PyramidViGStage(nn.Module):
@@ -63,7 +55,8 @@ class VisionGNNBackbone(MultiScaleBackbone):
         return [self.stem, self.pos_embed, *self.stages[:num_stages]]
 
     def forward(self, x):
-        return self._forward_stages(add_position_embedding(self.stem(x), self.pos_embed))
+        x = self.stem(x)
+        return self._forward_stages(x + resize_map(self.pos_embed, x.shape[-2:]))
 
 
 @MODELS.register_module()

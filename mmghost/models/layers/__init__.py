@@ -5,10 +5,11 @@ from .graph import (ConvFFN, Grapher, MaxRelativeGraphConv, ViGBlock, dilated_kn
                     effective_k_dilation, official_relative_pos, sincos_grid_embedding)
 from .mobile import InvertedResidual
 from .transformer import (Mlp, MultiheadAttention, PatchEmbed, map_to_tokens, pad_to_multiple,
-                          resize_pos_embed, resize_relative_pos, tokens_to_map)
+                          resize_map, resize_pos_embed, resize_relative_pos, tokens_to_map)
 
 __all__ = ['ConvFFN', 'DFCAttention', 'GhostBottleneck', 'GhostModule', 'Grapher',
            'InvertedResidual', 'MaxRelativeGraphConv', 'Mlp', 'MultiheadAttention', 'PatchEmbed',
            'SqueezeExcite', 'ViGBlock', 'conv_norm_act', 'dilated_knn', 'effective_k_dilation',
            'make_divisible', 'map_to_tokens', 'official_relative_pos', 'pad_to_multiple',
-           'resize_pos_embed', 'resize_relative_pos', 'sincos_grid_embedding', 'tokens_to_map']
+           'resize_map', 'resize_pos_embed', 'resize_relative_pos', 'sincos_grid_embedding',
+           'tokens_to_map']

@@ -8,9 +8,11 @@
   patch grid is ``ceil(H / patch)`` by ``ceil(W / patch)``; :class:`PatchEmbed` is the ViT patch
   embedding built on it.
 * Position terms learned at one grid are resized bicubically (as mmseg / mmpretrain
-  ``resize_pos_embed``) to the grid of the input: :func:`resize_pos_embed` for absolute
-  embeddings, :func:`resize_relative_pos` for a learned query x key attention bias. Both return
-  the stored tensor itself when the grids match, so a model at its training size is unchanged.
+  ``resize_pos_embed``) to the grid of the input, all through :func:`resize_map`:
+  :func:`resize_pos_embed` for absolute token embeddings, :func:`resize_relative_pos` for a
+  learned query x key attention bias, :func:`resize_map` itself for map-form embeddings (Vision
+  GNN). Each returns the stored tensor itself when the grids match, so a model at its training
+  size is unchanged.
 """
 import torch
 import torch.nn.functional as F
@@ -37,6 +39,15 @@ def map_to_tokens(x):
     return x.flatten(2).transpose(1, 2)
 
 
+def resize_map(x, size, mode='bicubic'):
+    """``x`` (``(..., H, W)``, 4-D) resized to ``size`` by interpolation (``align_corners=False``),
+    or ``x`` itself when it has that size already."""
+    size = tuple(size)
+    if tuple(x.shape[-2:]) == size:
+        return x
+    return F.interpolate(x, size=size, mode=mode, align_corners=False)
+
+
 def resize_pos_embed(pos_embed, src_hw, dst_hw, num_extra_tokens=0, mode='bicubic'):
     """Resizes a ``(1, E + h*w, C)`` position embedding learned on grid ``src_hw`` to ``dst_hw``.
 
@@ -48,8 +59,7 @@ def resize_pos_embed(pos_embed, src_hw, dst_hw, num_extra_tokens=0, mode='bicubi
     if tuple(src_hw) == tuple(dst_hw):
         return pos_embed
     extra, grid = pos_embed[:, :num_extra_tokens], pos_embed[:, num_extra_tokens:]
-    grid = F.interpolate(tokens_to_map(grid, src_hw), size=tuple(dst_hw), mode=mode,
-                         align_corners=False)
+    grid = resize_map(tokens_to_map(grid, src_hw), dst_hw, mode)
     return torch.cat([extra, map_to_tokens(grid)], dim=1)
 
 
@@ -72,11 +82,10 @@ def resize_relative_pos(relative_pos, src_query_hw, src_key_hw, dst_query_hw, ds
     bias = relative_pos.flatten(0, 1)  # (B' * heads, Nq, Nk)
     # queries first: the key resize then writes the large result in (query, key) order
     if src_query_hw != dst_query_hw:
-        bias = map_to_tokens(F.interpolate(tokens_to_map(bias, src_query_hw), size=dst_query_hw,
-                                           mode=mode, align_corners=False))
+        bias = map_to_tokens(resize_map(tokens_to_map(bias, src_query_hw), dst_query_hw, mode))
     if src_key_hw != dst_key_hw:
-        bias = F.interpolate(bias.reshape(-1, 1, *src_key_hw), size=dst_key_hw, mode=mode,
-                             align_corners=False).reshape(bias.shape[0], bias.shape[1], -1)
+        bias = resize_map(bias.reshape(-1, 1, *src_key_hw), dst_key_hw,
+                          mode).reshape(bias.shape[0], bias.shape[1], -1)
     return bias.reshape(*lead, *bias.shape[1:])
 
 
