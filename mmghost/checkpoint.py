@@ -181,9 +181,7 @@ def _is_node_downloader():
     return int(local_rank) == 0 if local_rank is not None else get_dist_info()[0] == 0
 
 
-def _unreachable_message(url, path, reason, timeout):
-    from .official import official_weights_by_url
-    official = official_weights_by_url(url)
+def _unreachable_message(url, path, reason, timeout, official):
     file_name = osp.basename(path)
     lines = [
         f'Cannot download checkpoint {url}',
@@ -220,10 +218,11 @@ def cached_download(url):
     official = official_weights_by_url(url)
     sha256 = official[1].sha256 if official is not None else None
     path, timeout = hub_cache_path(url), download_timeout()
-    error = None
+    error, downloaded = None, False
     if _is_node_downloader() and not osp.isfile(path):
         try:
-            _download(url, path, sha256, timeout)
+            _download(url, path, sha256, timeout)  # verifies the recorded hash as it streams
+            downloaded = True
         except (OSError, ValueError) as exc:  # URLError, timeouts and HTTP errors are OSErrors
             error = f'{type(exc).__name__}: {exc}'
     if get_dist_info()[1] > 1:
@@ -231,8 +230,8 @@ def cached_download(url):
     if error is None and not osp.isfile(path):
         error = 'the process of local rank 0 did not leave the file in the cache'
     if error is not None:
-        raise CheckpointDownloadError(_unreachable_message(url, path, error, timeout))
-    actual = file_sha256(path) if sha256 else None
+        raise CheckpointDownloadError(_unreachable_message(url, path, error, timeout, official))
+    actual = file_sha256(path) if sha256 and not downloaded else sha256
     if actual != sha256:
         raise ValueError(f'The cached {path} has sha256 {actual}, but the model table records '
                          f'{sha256} for {url}: a corrupt or foreign file. Delete it to download '

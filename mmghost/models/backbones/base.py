@@ -277,6 +277,7 @@ class MultiScaleBackbone(BaseModule):
         self.out_channels = tuple(self.stage_channels[i] for i in out_indices)
         self.out_strides = tuple(self.stage_strides[i] for i in out_indices)
         del self._out_indices_arg, self._frozen_stages_arg
+        self._smallest_input = self.min_input_size()  # fixed from here on; checked per forward
         self._freeze_stages()
 
     def _frozen_modules(self, num_stages):
@@ -317,7 +318,7 @@ class MultiScaleBackbone(BaseModule):
         if x.shape[1] != self.in_channels:
             raise ValueError(f'{name} is built for in_channels={self.in_channels}, got an input '
                              f'with {x.shape[1]} channels (shape {tuple(x.shape)})')
-        smallest = self.min_input_size()
+        smallest = self._smallest_input
         if min(x.shape[-2:]) < smallest:
             raise ValueError(f'{name} with out_indices={self.out_indices} takes inputs of at '
                              f'least {smallest}x{smallest} pixels, got {x.shape[-2]}x'
@@ -382,8 +383,10 @@ class MultiScaleBackbone(BaseModule):
         return layouts
 
     def _adapt_input_conv(self, state, adapted):
-        """``state`` with an RGB input conv weight adapted to ``in_channels`` (its key is
-        appended to ``adapted``); unchanged when the counts already agree."""
+        """``state`` with an RGB input conv weight adapted to ``in_channels``; unchanged when the
+        counts already agree. ``adapted`` is left holding the adapted key of this call only (the
+        layout that fits is the last one adapted)."""
+        adapted.clear()
         key = f'{self.input_conv}.weight'
         weight = state.get(key)
         if weight is None or weight.shape[1] != 3 or self.in_channels == 3:
@@ -416,10 +419,10 @@ class MultiScaleBackbone(BaseModule):
             print_log(f'{type(self).__name__}: converted {layout} checkpoint {checkpoint}',
                       logger='current')
         if adapted:
-            print_log(f'{type(self).__name__}: {adapted[-1]} adapted from 3 input channels to '
+            print_log(f'{type(self).__name__}: {adapted[0]} adapted from 3 input channels to '
                       f'in_channels={self.in_channels} (1: the sum over RGB; N: RGB repeated, '
                       f'scaled by 3/N)', logger='current')
-        fresh = [k for k in self.state_dict() if k not in required]
+        fresh = [k for k in own if k not in required]
         self.load_state_dict(state, strict=not fresh)
         if fresh:
             print_log(f'{type(self).__name__}: not in {checkpoint}, newly initialised: '
