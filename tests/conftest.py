@@ -23,10 +23,36 @@ def _load_reference_module():
     return module
 
 
+CONFIG_DIR = osp.join(REPO_ROOT, 'configs')
+
+
+def _configs(kind):
+    from mmghost.zoo import config_files
+    return [osp.relpath(p, 'configs') for p in config_files(kind)]
+
+
+# paths relative to configs/: the classification configs (<family>/<official name>_in1k.py),
+# the demo configs, and the detection / segmentation configs (the headline one and those of the
+# family folders)
+CLS_CONFIGS = _configs('cls')
+DEMO_CONFIGS = _configs('demo')
+DET_SEG_CONFIGS = _configs('det_seg')
+
+
+def config_path(name):
+    """``name`` relative to configs/, or the unique config file of that name in configs/ or one
+    of its family folders (``'mask-rcnn_ghostnet-1.0x_fpn_1x_coco.py'``)."""
+    if '/' in name:
+        return osp.join(CONFIG_DIR, name)
+    found = [p for p in DET_SEG_CONFIGS + CLS_CONFIGS + DEMO_CONFIGS if osp.basename(p) == name]
+    assert len(found) == 1, f'{name}: {len(found)} configs of that name ({found})'
+    return osp.join(CONFIG_DIR, found[0])
+
+
 def load_config(name):
-    """A config of the repo's configs/ folder."""
+    """A config of the repo's configs/ folder (see ``config_path``)."""
     from mmengine.config import Config
-    return Config.fromfile(os.path.join(REPO_ROOT, 'configs', name))
+    return Config.fromfile(config_path(name))
 
 
 def load_tool(path):
@@ -152,7 +178,7 @@ def build_config_model(name):
 
 
 # the demo config whose training data pipeline feeds each head
-DEMO_DATA = {'retinanet': 'retinanet_pvig-s_demo.py', 'yolox': 'retinanet_pvig-s_demo.py',
+DEMO_DATA = {'retinanet': 'retinanet_pvig-s_fpn_demo.py', 'yolox': 'retinanet_pvig-s_fpn_demo.py',
              'mask-rcnn': 'mask-rcnn_pvig-s_fpn_demo.py', 'upernet': 'upernet_pvig-s_demo.py'}
 
 

@@ -1,10 +1,9 @@
-"""The mmpretrain classification configs (configs/classification/<official name>_in1k.py).
+"""The mmpretrain classification configs (configs/<family>/<official name>_in1k.py).
 
 Every config is checked against ``official_classifier_cfg`` of the name in its file name and
 runs its own eval pipeline on a tiny ImageNet-layout folder; where the reference kit has the
 variant, the converted official weights (``--classifier``) reproduce the official logits.
 """
-import glob
 import json
 import os
 import os.path as osp
@@ -17,16 +16,16 @@ import torch
 
 import mmghost
 from mmghost.official import convert_official, official_classifier_cfg
-from tests.conftest import REFERENCE_DIR, REPO_ROOT, build_model, load_config, make_imagenet
+from tests.conftest import (CLS_CONFIGS, REFERENCE_DIR, REPO_ROOT, build_model, load_config,
+                            make_imagenet)
 
-CONFIGS = sorted(osp.basename(p) for p in glob.glob(
-    osp.join(REPO_ROOT, 'configs', 'classification', '*_in1k.py')))
+CONFIGS = CLS_CONFIGS
 with open(osp.join(REFERENCE_DIR, 'index.json')) as f:
     REFERENCE_INDEX = {v['variant']: v for v in json.load(f)['variants']}
 
 
 def official_name(config):
-    return config[:-len('_in1k.py')]
+    return osp.basename(config)[:-len('_in1k.py')]
 
 
 def plain(obj):
@@ -52,7 +51,7 @@ def test_every_config_is_named_after_an_official_model():
 
 @pytest.mark.parametrize('config', CONFIGS)
 def test_config_is_the_official_classifier_and_runs_its_eval_pipeline(config, imagenet_root):
-    cfg = load_config(osp.join('classification', config))
+    cfg = load_config(config)
     name = official_name(config)
     model_cfg = plain(cfg.model.to_dict())
     preprocessor = model_cfg.pop('data_preprocessor')
@@ -84,7 +83,7 @@ def test_config_is_the_official_classifier_and_runs_its_eval_pipeline(config, im
 def test_converted_official_classifier_gives_official_logits(config, reference,
                                                              official_state_dict):
     name = official_name(config)
-    model = build_model(load_config(osp.join('classification', config)))
+    model = build_model(load_config(config))
     model.load_state_dict(convert_official(name, official_state_dict(name), classifier=True),
                           strict=True)
     model.eval().double()
@@ -109,7 +108,7 @@ def test_converter_tool_writes_a_classifier_checkpoint_for_tools_test(
         text=True)
     assert convert.returncode == 0, convert.stderr[-3000:]
     test = subprocess.run(
-        [sys.executable, 'tools/test.py', f'configs/classification/{name}_in1k.py', str(dst),
+        [sys.executable, 'tools/test.py', f'configs/vig/{name}_in1k.py', str(dst),
          '--work-dir', str(tmp_path / 'work'), '--cfg-options',
          f'test_dataloader.dataset.data_root={imagenet_root}', 'test_dataloader.batch_size=2',
          'test_dataloader.num_workers=0'],

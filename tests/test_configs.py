@@ -19,7 +19,7 @@ from tests.conftest import assert_heads_fit_backbone, build_model, load_config
 
 # main config, its demo variant, the metrics its evaluator must return
 CASES = {
-    'retinanet': ('retinanet_pvig_s_coco.py', 'demo/retinanet_pvig-s_demo.py',
+    'retinanet': ('retinanet_pvig_s_coco.py', 'demo/retinanet_pvig-s_fpn_demo.py',
                   ['coco/bbox_mAP', 'coco/bbox_mAP_50']),
     'mask-rcnn': ('mask-rcnn_pvig-s_fpn_1x_coco.py', 'demo/mask-rcnn_pvig-s_fpn_demo.py',
                   ['coco/bbox_mAP', 'coco/segm_mAP']),
@@ -30,7 +30,7 @@ CASES = {
 }
 # the demo configs' data sections and the demo dataset bases they mirror
 DEMO_DATA_BASES = {
-    'demo/retinanet_pvig-s_demo.py': '_base_/datasets/demo_coco_detection.py',
+    'demo/retinanet_pvig-s_fpn_demo.py': '_base_/datasets/demo_coco_detection.py',
     'demo/mask-rcnn_pvig-s_fpn_demo.py': '_base_/datasets/demo_coco_instance.py',
     'demo/yolox_pvig-s_demo.py': '_base_/datasets/demo_coco_detection.py',
     'demo/upernet_pvig-s_demo.py': '_base_/datasets/demo_ade.py',

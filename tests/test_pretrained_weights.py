@@ -7,7 +7,6 @@ No test reaches the network: official URLs are only ever served from the tempora
 the tests that could try to download point ``https_proxy`` at a closed local port.
 """
 import functools
-import glob
 import http.server
 import json
 import os
@@ -27,13 +26,10 @@ from mmghost.checkpoint import (CheckpointDownloadError, cached_download, file_s
 from mmghost.models.backbones.base import Weights
 from mmghost.official import (OFFICIAL_MODELS, convert_official, find_official_model,
                               load_official_classifier)
-from tests.conftest import (REFERENCE_DIR, REPO_ROOT, build_classifier, build_model,
-                            load_config, load_tool, make_imagenet, randomised_timm)
+from tests.conftest import (DEMO_CONFIGS, DET_SEG_CONFIGS, REFERENCE_DIR, REPO_ROOT,
+                            build_classifier, build_model, config_path, load_config, load_tool,
+                            make_imagenet, randomised_timm)
 
-DET_SEG_CONFIGS = sorted(osp.relpath(p, osp.join(REPO_ROOT, 'configs')) for p in glob.glob(
-    osp.join(REPO_ROOT, 'configs', '*.py')))
-DEMO_CONFIGS = sorted(osp.relpath(p, osp.join(REPO_ROOT, 'configs')) for p in glob.glob(
-    osp.join(REPO_ROOT, 'configs', 'demo', '*.py')))
 RELEASED = {
     'pvig_ti_224_gelu', 'pvig_s_224_gelu', 'pvig_m_224_gelu', 'pvig_b_224_gelu',
     'vig_ti_224_gelu', 'vig_s_224_gelu', 'vig_b_224_gelu', 'ghostnet_1.0x', 'ghostnetv2_1.0x',
@@ -112,7 +108,7 @@ def test_config_starts_from_its_backbones_official_weights(config):
     weights = OFFICIAL_MODELS[name].weights
     if weights is None:  # and the config says why
         assert backbone.init_cfg is None, config
-        with open(osp.join(REPO_ROOT, 'configs', config)) as f:
+        with open(config_path(config)) as f:
             assert 'starts from random init: ' in f.read(), config
     else:
         assert backbone.init_cfg == dict(type='Pretrained', checkpoint=weights.url), config
@@ -377,13 +373,13 @@ def test_official_classifier_loads_official_and_timm_files(tmp_path, official_st
 
 
 def test_tools_test_evaluates_an_official_url_offline(tmp_path, torch_home, official_state_dict):
-    """``tools/test.py configs/classification/<model>_in1k.py <official URL>``, the file in the
+    """``tools/test.py configs/<family>/<model>_in1k.py <official URL>``, the file in the
     hub cache: converted on the fly, top-1 printed."""
     put_in_cache(HEADLINE_URL, official_state_dict('pvig_s_224_gelu'))
     imagenet_root = make_imagenet(tmp_path / 'imagenet')
     env = dict(os.environ, PYTHONPATH=REPO_ROOT)
     test = subprocess.run(
-        [sys.executable, 'tools/test.py', 'configs/classification/pvig_s_224_gelu_in1k.py',
+        [sys.executable, 'tools/test.py', 'configs/vig/pvig_s_224_gelu_in1k.py',
          HEADLINE_URL, '--work-dir', str(tmp_path / 'work'), '--cfg-options',
          f'test_dataloader.dataset.data_root={imagenet_root}', 'test_dataloader.batch_size=2',
          'test_dataloader.num_workers=0'],

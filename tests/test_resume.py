@@ -31,7 +31,7 @@ from mmghost.engine import (BitExactResumeHook, EpochSampleIndex, PerSampleSeede
 from tests.conftest import load_config
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIG = osp.join(REPO_ROOT, 'configs', 'demo', 'retinanet_pvig-s_demo.py')
+CONFIG = osp.join(REPO_ROOT, 'configs', 'demo', 'retinanet_pvig-s_fpn_demo.py')
 TIMEOUT = 300
 
 # 4 train images in batches of 2 = 2 iterations per epoch, 3 epochs, a checkpoint and a
@@ -143,8 +143,8 @@ def test_killed_and_resumed_training_ends_bit_identical(workspace):
 
 
 def test_default_runtimes_switch_the_hook_on():
-    for name in ('demo/retinanet_pvig-s_demo.py', 'yolox_pvig-s_8xb8-300e_coco.py',
-                 'mask-rcnn_pvig-s_fpn_1x_coco.py', 'classification/WaveMLP_S_in1k.py'):
+    for name in ('demo/retinanet_pvig-s_fpn_demo.py', 'yolox_pvig-s_8xb8-300e_coco.py',
+                 'mask-rcnn_pvig-s_fpn_1x_coco.py', 'wavemlp/WaveMLP_S_in1k.py'):
         assert load_config(name).default_hooks.bit_exact_resume == dict(
             type='BitExactResumeHook'), name
     for name in ('demo/upernet_pvig-s_demo.py', 'upernet_pvig-s_8xb2-160k_ade20k-512x512.py'):

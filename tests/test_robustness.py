@@ -162,7 +162,7 @@ def test_four_channel_detector_trains_one_step():
     from mmengine.structures import InstanceData
 
     from tests.conftest import build_model, load_config
-    cfg = load_config('demo/retinanet_pvig-s_demo.py')
+    cfg = load_config('demo/retinanet_pvig-s_fpn_demo.py')
     cfg.model.backbone.in_channels = 4
     cfg.model.data_preprocessor = dict(
         type='mmghost.MultiChannelDetDataPreprocessor', mean=[127.5] * 4, std=[127.5] * 4,

@@ -16,7 +16,7 @@ import pytest
 from mmghost.demo import make_demo_dataset
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIG = osp.join(REPO_ROOT, 'configs', 'demo', 'retinanet_pvig-s_demo.py')
+CONFIG = osp.join(REPO_ROOT, 'configs', 'demo', 'retinanet_pvig-s_fpn_demo.py')
 TIMEOUT = 600
 
 # 4 train images, 2 per batch (1 per process for dist), 1 epoch = 2 iterations; an untrained
@@ -80,7 +80,7 @@ def test_train_default_work_dir(workspace):
     run([sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'), CONFIG,
          '--cfg-options', 'train_dataloader.batch_size=4', 'train_cfg.val_interval=2',
          *[o for o in SMALL if not o.startswith('train_cfg.val_interval')]], cwd=workspace)
-    assert (workspace / 'work_dirs' / 'retinanet_pvig-s_demo' / 'epoch_1.pth').is_file()
+    assert (workspace / 'work_dirs' / 'retinanet_pvig-s_fpn_demo' / 'epoch_1.pth').is_file()
 
 
 def test_test_evaluates_checkpoint(trained, workspace):
@@ -122,7 +122,7 @@ def test_list_models_reads_channels_and_strides_from_the_backbones():
 @pytest.mark.parametrize('config,shape', [
     ('retinanet_pvig_s_coco.py', (800, 1333)), ('yolox_pvig-s_8xb8-300e_coco.py', (640, 640)),
     ('upernet_pvig-s_8xb2-160k_ade20k-512x512.py', (512, 512)),
-    ('classification/tinynet_a_in1k.py', (192, 192))])
+    ('tinynet/tinynet_a_in1k.py', (192, 192))])
 def test_benchmark_reads_the_test_scale(config, shape):
     from mmengine.config import Config
 

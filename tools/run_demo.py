@@ -1,7 +1,8 @@
 """End-to-end demo on a CPU: RetinaNet + Pyramid ViG-S trained from scratch on synthetic shapes.
 
-    python tools/run_demo.py [--work-dir work_dirs/retinanet_pvig-s_demo] [--data-root data/demo]
-                             [--config configs/demo/retinanet_pvig-s_demo.py]
+    python tools/run_demo.py [--work-dir work_dirs/retinanet_pvig-s_fpn_demo]
+                             [--data-root data/demo]
+                             [--config configs/demo/retinanet_pvig-s_fpn_demo.py]
                              [--cfg-options KEY=VALUE ...] [--min-map 0.5]
 
 1. writes the demo dataset if it is not there yet (``mmghost.demo.make_demo_dataset``),
@@ -35,7 +36,7 @@ from mmengine.hooks import Hook  # noqa: E402
 from mmghost.demo import make_demo_dataset  # noqa: E402
 from mmghost.runtime import build_runner, setup_task  # noqa: E402
 
-DEFAULT_CONFIG = osp.join(REPO_ROOT, 'configs', 'demo', 'retinanet_pvig-s_demo.py')
+DEFAULT_CONFIG = osp.join(REPO_ROOT, 'configs', 'demo', 'retinanet_pvig-s_fpn_demo.py')
 
 
 def parse_args(argv=None):

@@ -4,4 +4,4 @@ _base_ = './default_runtime.py'
 default_scope = 'mmpretrain'
 
 default_hooks = dict(visualization=dict(_delete_=True, type='VisualizationHook', enable=False))
-visualizer = dict(_delete_=True, type='UniversalVisualizer', vis_backends={{_base_.vis_backends}})
+visualizer = dict(_delete_=True, type='UniversalVisualizer', vis_backends=_base_.vis_backends)

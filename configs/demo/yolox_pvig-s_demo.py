@@ -1,7 +1,7 @@
 # YOLOX + Pyramid ViG-S trained from scratch on the synthetic shapes demo set
 # (`python tools/make_demo_data.py`) at 224x224, sized for a CPU.
 # Inherits the COCO config; only data, schedule and from-scratch settings differ.
-_base_ = '../yolox_pvig-s_8xb8-300e_coco.py'
+_base_ = '../vig/yolox_pvig-s_8xb8-300e_coco.py'
 
 img_scale = (224, 224)  # width, height
 

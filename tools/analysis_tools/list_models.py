@@ -11,13 +11,11 @@ With ``--weights``: the released ImageNet-1k checkpoint of each name (URL, top-1
 reports it) or why there is none, and the det / seg configs of ``configs/`` that start from it.
 """
 import argparse
-import glob
 import os.path as osp
 
 import mmghost
 from mmghost.official import official_classifier_cfg
-
-CONFIG_DIR = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
+from mmghost.zoo import REPO_ROOT, config_files
 
 
 def parse_args():
@@ -44,8 +42,8 @@ def configs_by_checkpoint():
     """Checkpoint of ``model.backbone.init_cfg`` -> the det / seg configs that load it."""
     from mmengine.config import Config
     users = {}
-    for path in sorted(glob.glob(osp.join(CONFIG_DIR, '*.py'))):
-        init_cfg = Config.fromfile(path).model.backbone.get('init_cfg') or {}
+    for path in config_files('det_seg'):
+        init_cfg = Config.fromfile(osp.join(REPO_ROOT, path)).model.backbone.get('init_cfg') or {}
         users.setdefault(init_cfg.get('checkpoint'), []).append(osp.basename(path))
     return users
 

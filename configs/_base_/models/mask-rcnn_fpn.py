@@ -1,22 +1,13 @@
-# Mask R-CNN + FPN on a Pyramid ViG-S backbone (strides 4/8/16/32 into FPN).
+# Mask R-CNN + FPN (strides 4/8/16/32 into FPN), without a backbone: a config adds `backbone`
+# from ../backbones/, its normalisation and the FPN's in_channels.
 model = dict(
     type='MaskRCNN',
     data_preprocessor=dict(
         type='DetDataPreprocessor',
-        mean=[127.5, 127.5, 127.5],
-        std=[127.5, 127.5, 127.5],
         bgr_to_rgb=True,
         pad_mask=True,
         pad_size_divisor=32),
-    backbone=dict(
-        type='mmghost.PyramidViG',
-        arch='s',
-        out_indices=(0, 1, 2, 3),
-        frozen_stages=-1,
-        norm_eval=True,
-        with_cp=False,
-        drop_path_rate=0.1),
-    neck=dict(type='FPN', in_channels=[80, 160, 400, 640], out_channels=256, num_outs=5),
+    neck=dict(type='FPN', out_channels=256, num_outs=5),
     rpn_head=dict(
         type='RPNHead',
         in_channels=256,

@@ -1,25 +1,13 @@
-# RetinaNet + FPN on a Pyramid ViG-S backbone (strides 8/16/32 into FPN, P6/P7 from the
-# backbone's last output).
+# RetinaNet + FPN (strides 8/16/32 into FPN, P6/P7 from its last input), without a backbone:
+# a config adds `backbone` from ../backbones/, its normalisation and the FPN's in_channels.
 model = dict(
     type='RetinaNet',
     data_preprocessor=dict(
         type='DetDataPreprocessor',
-        # Pyramid ViG is trained on RGB scaled to [-1, 1]
-        mean=[127.5, 127.5, 127.5],
-        std=[127.5, 127.5, 127.5],
         bgr_to_rgb=True,
         pad_size_divisor=32),
-    backbone=dict(
-        type='mmghost.PyramidViG',
-        arch='s',
-        out_indices=(1, 2, 3),
-        frozen_stages=-1,
-        norm_eval=True,
-        with_cp=False,
-        drop_path_rate=0.1),
     neck=dict(
         type='FPN',
-        in_channels=[160, 400, 640],
         out_channels=256,
         start_level=0,
         add_extra_convs='on_input',

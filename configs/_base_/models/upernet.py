@@ -1,9 +1,8 @@
-# UperNet + auxiliary FCN head on a Pyramid ViG-S backbone (strides 4/8/16/32).
+# UperNet + auxiliary FCN head (strides 4/8/16/32), without a backbone: a config adds `backbone`
+# from ../backbones/, its normalisation and the heads' in_channels.
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
-    mean=[127.5, 127.5, 127.5],
-    std=[127.5, 127.5, 127.5],
     bgr_to_rgb=True,
     pad_val=0,
     seg_pad_val=255,
@@ -14,17 +13,8 @@ model = dict(
     type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
     pretrained=None,
-    backbone=dict(
-        type='mmghost.PyramidViG',
-        arch='s',
-        out_indices=(0, 1, 2, 3),
-        frozen_stages=-1,
-        norm_eval=False,
-        with_cp=False,
-        drop_path_rate=0.1),
     decode_head=dict(
         type='UPerHead',
-        in_channels=[80, 160, 400, 640],
         in_index=[0, 1, 2, 3],
         pool_scales=(1, 2, 3, 6),
         channels=512,
@@ -35,7 +25,6 @@ model = dict(
         loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
     auxiliary_head=dict(
         type='FCNHead',
-        in_channels=400,
         in_index=2,
         channels=256,
         num_convs=1,

@@ -1,29 +1,19 @@
-# YOLOX (mmdet's YOLOXPAFPN neck + YOLOXHead) on a Pyramid ViG-S backbone (strides 8/16/32).
+# YOLOX (mmdet's YOLOXPAFPN neck + YOLOXHead, strides 8/16/32), without a backbone: a config adds
+# `backbone` from ../backbones/, its normalisation and the neck's in_channels.
 img_scale = (640, 640)  # width, height
 
 model = dict(
     type='YOLOX',
     data_preprocessor=dict(
         type='DetDataPreprocessor',
-        mean=[127.5, 127.5, 127.5],
-        std=[127.5, 127.5, 127.5],
         bgr_to_rgb=True,
         pad_size_divisor=32,
         batch_augments=[
             dict(type='BatchSyncRandomResize', random_size_range=(480, 800), size_divisor=32,
                  interval=10)
         ]),
-    backbone=dict(
-        type='mmghost.PyramidViG',
-        arch='s',
-        out_indices=(1, 2, 3),
-        frozen_stages=-1,
-        norm_eval=True,
-        with_cp=False,
-        drop_path_rate=0.1),
     neck=dict(
         type='YOLOXPAFPN',
-        in_channels=[160, 400, 640],
         out_channels=160,
         num_csp_blocks=1,
         use_depthwise=False,

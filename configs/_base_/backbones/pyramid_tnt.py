@@ -1,0 +1,26 @@
+# PyramidTNT-S (mmghost.PyramidTNT) with the paper's detection pyramid, for the det / seg configs:
+# every stage output upsampled by 2 (transposed conv + BN + GELU, 3x3 conv + BN + GELU), strides
+# 4/8/16/32, channels 128/256/512/512. The upsampling layers are new: the official weights load
+# into the rest. Each config picks its outputs, e.g.
+# `backbone=dict(_base_.ptnt_backbone, out_indices=(1, 2, 3))`.
+ptnt_backbone = dict(
+    type='mmghost.PyramidTNT',
+    arch='s',
+    out_indices=(0, 1, 2, 3),
+    upsample=True,
+    frozen_stages=-1,
+    norm_eval=True,
+    with_cp=False,
+    drop_path_rate=0.1,
+    # Random init: upstream publishes PyramidTNT weights on Baidu Disk only, with no URL to
+    # download from. With a local copy of the official file (converted on the fly):
+    # init_cfg=dict(type='Pretrained', checkpoint='/path/to/ptnt_s.pth.tar'),
+    init_cfg=None)
+
+# trained on RGB scaled to [-1, 1] (timm default_cfg mean = std = 0.5)
+img_norm = dict(mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5])
+# no weight decay on the class tokens, position embeddings, attention biases and norm layers
+paramwise_cfg = dict(
+    norm_decay_mult=0.,
+    custom_keys={'pos_embed': dict(decay_mult=0.), 'cls_token': dict(decay_mult=0.),
+                 'relative_pos': dict(decay_mult=0.)})

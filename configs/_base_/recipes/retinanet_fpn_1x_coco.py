@@ -1,0 +1,17 @@
+# The RetinaNet recipe: RetinaNet + FPN, COCO 2017, 1x schedule (12 epochs), 8 GPUs x 2 images,
+# 1333x800, AdamW as mmdet's transformer-backbone detectors. No backbone: a config adds one from
+# ../backbones/ with its normalisation, no-decay keys and the FPN's in_channels
+# (configs/retinanet_pvig_s_coco.py).
+_base_ = [
+    '../models/retinanet_fpn.py',
+    '../datasets/coco_detection.py',
+    '../schedules/schedule_1x.py',
+    '../default_runtime.py',
+]
+custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
+
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(_delete_=True, type='AdamW', lr=0.0001, betas=(0.9, 0.999),
+                   weight_decay=0.05),
+    paramwise_cfg=dict(norm_decay_mult=0.))

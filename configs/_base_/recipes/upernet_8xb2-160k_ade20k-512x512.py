@@ -1,0 +1,29 @@
+# The UperNet recipe: UperNet + auxiliary FCN head, ADE20K 512x512, 160k iterations, 8 GPUs x 2
+# images, AdamW + linear warmup + poly decay as mmseg's Swin UperNet. No backbone: a config adds
+# one from ../backbones/ with its normalisation, no-decay keys and the heads' in_channels.
+_base_ = [
+    '../models/upernet.py',
+    '../datasets/ade20k.py',
+    '../default_runtime_seg.py',
+    '../schedules/schedule_160k.py',
+]
+custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
+default_scope = 'mmseg'
+
+crop_size = (512, 512)
+data_preprocessor = dict(size=crop_size)
+model = dict(data_preprocessor=data_preprocessor)
+
+optim_wrapper = dict(
+    _delete_=True,
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=0.00006, betas=(0.9, 0.999), weight_decay=0.01),
+    paramwise_cfg=dict(norm_decay_mult=0.))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0, end=1500),
+    dict(type='PolyLR', eta_min=0.0, power=1.0, begin=1500, end=160000, by_epoch=False)
+]
+
+train_dataloader = dict(batch_size=2)
+val_dataloader = dict(batch_size=1)
+test_dataloader = val_dataloader

@@ -1,0 +1,16 @@
+# RetinaNet + FPN with an AugViT-S backbone (stride 16), COCO 2017, 1x schedule, AdamW.
+# ViTDet's simple pyramid turns its stride-16 map into the neck's strides.
+# The backbone starts from random init: upstream released no AugViT weights.
+_base_ = ['../_base_/recipes/retinanet_fpn_1x_coco.py', '../_base_/backbones/augvit.py']
+
+model = dict(
+    data_preprocessor=_base_.img_norm,
+    backbone=_base_.augvit_backbone,
+    # in_channels = backbone.out_channels (384)
+    neck=[
+        dict(type='mmghost.SimplePyramid', in_channels=384, out_channels=256,
+             scale_factors=(2, 1, 0.5)),
+        dict(type='FPN', in_channels=[256, 256, 256], out_channels=256, start_level=0,
+             add_extra_convs='on_input', num_outs=5)
+    ])
+optim_wrapper = dict(paramwise_cfg=_base_.paramwise_cfg)

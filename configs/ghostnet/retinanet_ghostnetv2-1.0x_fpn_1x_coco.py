@@ -1,0 +1,8 @@
+# GhostNetV2 1.0x (DFC attention, the channels of GhostNet 1.0x) in place of the GhostNet 1.0x of
+# retinanet_ghostnet-1.0x_fpn_1x_coco.py.
+_base_ = './retinanet_ghostnet-1.0x_fpn_1x_coco.py'
+
+# official ImageNet-1k weights of GhostNetV2 1.0x (../_base_/backbones/ghostnet.py)
+model = dict(
+    backbone=dict(type='mmghost.GhostNetV2',
+                  init_cfg=dict(checkpoint=_base_.ghostnetv2_pretrained)))

@@ -1,9 +1,0 @@
-# RetinaNet + FPN with a GhostNet 1.0x backbone, COCO 2017, 1x schedule; FPN, AdamW and data as
-# retinanet_pvig_s_coco.py.
-_base_ = ['./retinanet_pvig_s_coco.py', './_base_/models/ghostnet.py']
-
-model = dict(
-    data_preprocessor=_base_.imagenet_norm,
-    backbone=dict(_base_.ghostnet_backbone, out_indices=(1, 2, 4)),  # strides 8/16/32
-    # = backbone.out_channels of GhostNet 1.0x for out_indices (1, 2, 4)
-    neck=dict(in_channels=[40, 112, 960]))

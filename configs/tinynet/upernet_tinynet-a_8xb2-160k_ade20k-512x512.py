@@ -1,0 +1,12 @@
+# UperNet + auxiliary FCN head with a TinyNet-A backbone, ADE20K 512x512, 160k iterations, AdamW.
+_base_ = ['../_base_/recipes/upernet_8xb2-160k_ade20k-512x512.py', '../_base_/backbones/tinynet.py']
+
+model = dict(
+    data_preprocessor=_base_.img_norm,
+    # strides 4/8/16/32; BatchNorm trains, as in every UperNet here
+    backbone=dict(_base_.tinynet_backbone, norm_eval=False),
+    # = backbone.out_channels for out_indices (0, 1, 2, 4); the auxiliary head reads the
+    # stride-16 output
+    decode_head=dict(in_channels=[24, 40, 112, 1280]),
+    auxiliary_head=dict(in_channels=112))
+optim_wrapper = dict(paramwise_cfg=_base_.paramwise_cfg)

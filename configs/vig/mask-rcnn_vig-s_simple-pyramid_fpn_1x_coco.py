@@ -1,0 +1,13 @@
+# Mask R-CNN + FPN with an isotropic ViG-S backbone (stride 16), COCO 2017, 1x schedule, AdamW.
+# ViTDet's simple pyramid turns its stride-16 map into the neck's strides.
+_base_ = ['../_base_/recipes/mask-rcnn_fpn_1x_coco.py', '../_base_/backbones/vig.py']
+
+model = dict(
+    data_preprocessor=_base_.img_norm,
+    backbone=_base_.vig_backbone,
+    # in_channels = backbone.out_channels (320)
+    neck=[
+        dict(type='mmghost.SimplePyramid', in_channels=320, out_channels=256),
+        dict(type='FPN', in_channels=[256, 256, 256, 256], out_channels=256, num_outs=5)
+    ])
+optim_wrapper = dict(paramwise_cfg=_base_.paramwise_cfg)
