@@ -2,7 +2,7 @@
 
 Run it with::
 
-    python benchmarks/ghost_vs_timm.py                          # batch 1 and 16, 224 x 224
+    python benchmarks/ghost_vs_timm.py                          # batch 1 and 16, 224x224
     python benchmarks/ghost_vs_timm.py --repeats 30 --threads 2
     python benchmarks/ghost_vs_timm.py --batch-sizes 1 2 --repeats 3   # a quick check
 
@@ -12,31 +12,32 @@ timm model name) -- ``ghostnet_1.0x``/``ghostnet_100``, ``ghostnetv2_1.0x``/``gh
 is skipped with a message:
 
 1. Weights. timm's model is built with ``pretrained=False`` and a fixed seed, and its BatchNorm
-   affine parameters and running statistics are set to seeded random values (fresh ones are
-   identity maps, which would hide a mapping that swaps two layers of equal shape). Its state
-   dict is converted with ``mmghost.official.convert_official(name, sd, classifier=True,
-   timm=True)`` and loaded strictly into the mmpretrain ``ImageClassifier`` of
-   ``official_classifier_cfg(name)`` (backbone + the upstream head).
-2. Equality. Both models' logits for the same seeded input (batch 2, 224 x 224, eval mode) are
+   affine parameters and running statistics are set to seeded random values
+   (``mmghost.profiling.randomize_batchnorm_``: fresh ones are identity maps, which would hide a
+   mapping that swaps two layers of equal shape). Its state dict is converted with
+   ``mmghost.official.convert_official(name, sd, classifier=True, timm=True)`` and loaded
+   strictly into the mmpretrain ``ImageClassifier`` of ``official_classifier_cfg(name)``
+   (backbone + the upstream head).
+2. Equality. Both models' logits for the same seeded input (batch 2, 224x224, eval mode) are
    compared, in float32 and in float64; the script stops if they differ beyond
    ``1e-4 * max|logit|`` (float32) or ``1e-10 * max|logit|`` (float64).
 3. Throughput (CPU, eval mode, ``torch.no_grad()``), at each ``--batch-sizes`` entry: after
    ``--warmup`` forwards of each model, ``--repeats`` rounds each time both models once, the
-   order alternating between rounds, so that background load falls on both alike. Images/s
-   come from the median forward time; the ratio is mmghost / timm (> 1: mmghost is faster).
-4. FLOPs of the mmghost classifier at the model's ImageNet input size (224 for GhostNet/V2, 192
-   for TinyNet-A), from ``mmengine.analysis.FlopAnalyzer``, which counts ONE multiply-add as
-   ONE FLOP (the "MAdds" papers report). "conv+linear" are the convolution and linear layers
-   alone, what the papers count; "total" adds BatchNorm, pooling and upsampling. The
-   published figures are listed next to them.
+   order alternating between rounds, so that background load falls on both alike
+   (``mmghost.profiling.compare_throughput``). Images/s come from the median forward time; the
+   ratio is mmghost / timm (> 1: mmghost is faster).
+4. FLOPs of the mmghost classifier at the model's ImageNet input size (224x224 for GhostNet/V2,
+   192x192 for TinyNet-A), from ``mmengine.analysis.FlopAnalyzer``, which counts ONE
+   multiply-add as ONE FLOP (the "MAdds" papers report). "conv+linear" are the convolution and
+   linear layers alone, what the papers count; "total" adds BatchNorm, pooling and upsampling.
+   The published figures are listed next to them.
 """
 import argparse
-import platform
-import statistics
-import time
 
 import torch
-from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmghost.profiling import (add_timing_arguments, compare_throughput, environment_line,
+                               format_shape, randomize_batchnorm_)
 
 # (mmghost official name, timm name, ImageNet input size, published MFLOPs (MAdds), source)
 PAIRS = [
@@ -44,29 +45,6 @@ PAIRS = [
     ('ghostnetv2_1.0x', 'ghostnetv2_100', 224, '167', 'GhostNetV2 README'),
     ('tinynet_a', 'tinynet_a', 192, '339', 'TinyNet README'),
 ]
-
-
-def cpu_name():
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or 'unknown CPU'
-
-
-def randomise_batchnorm(model, seed=1):
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, _BatchNorm):
-                shape = module.running_mean.shape
-                module.running_mean.copy_(0.2 * torch.randn(shape, generator=generator))
-                module.running_var.copy_(0.5 + torch.rand(shape, generator=generator))
-                module.weight.copy_(1 + 0.2 * torch.randn(shape, generator=generator))
-                module.bias.copy_(0.2 * torch.randn(shape, generator=generator))
 
 
 def build_pair(name, timm_name):
@@ -77,7 +55,7 @@ def build_pair(name, timm_name):
     from mmghost.official import convert_official, official_classifier_cfg
     torch.manual_seed(0)
     reference = timm.create_model(timm_name, pretrained=False)
-    randomise_batchnorm(reference)
+    randomize_batchnorm_(reference, seed=1)
     ours = MODELS.build(official_classifier_cfg(name))
     ours.load_state_dict(convert_official(name, reference.state_dict(), classifier=True,
                                           timm=True), strict=True)
@@ -103,19 +81,8 @@ def check_equal(ours, reference):
 def throughput(ours, reference, batch, warmup, repeats):
     """Images/s of both models (median of alternating timed forwards)."""
     x = torch.randn(batch, 3, 224, 224, generator=torch.Generator().manual_seed(3))
-    models = {'mmghost': lambda: ours(x, mode='tensor'), 'timm': lambda: reference(x)}
-    times = {key: [] for key in models}
-    with torch.no_grad():
-        for _ in range(warmup):
-            for run in models.values():
-                run()
-        for round_ in range(repeats):
-            order = list(models) if round_ % 2 == 0 else list(models)[::-1]
-            for key in order:
-                start = time.perf_counter()
-                models[key]()
-                times[key].append(time.perf_counter() - start)
-    return {key: batch / statistics.median(values) for key, values in times.items()}
+    return compare_throughput({'mmghost': lambda: ours(x, mode='tensor'),
+                               'timm': lambda: reference(x)}, batch, repeats, warmup)
 
 
 def flops(model, size):
@@ -132,7 +99,7 @@ def flops(model, size):
 def main(args):
     import mmghost
     torch.set_num_threads(args.threads)
-    print(f'torch {torch.__version__}, {torch.get_num_threads()} threads, {cpu_name()}')
+    print(environment_line())
     rows, flop_rows = [], []
     for name, timm_name, size, published, source in PAIRS:
         if name not in mmghost.OFFICIAL_MODELS:
@@ -154,18 +121,17 @@ def main(args):
         print(f'{name:16} {timm_name:16} {batch:5d} {ours:14.1f} {theirs:11.1f} '
               f'{ours / theirs:5.2f}x')
     print('\nFLOPs of the mmghost classifier (mmengine FlopAnalyzer: 1 multiply-add = 1 FLOP)')
-    print(f"{'model':16} {'input':>5} {'conv+linear M':>14} {'total M':>8} {'published M':>12}"
+    print(f"{'model':16} {'input':>7} {'conv+linear M':>14} {'total M':>8} {'published M':>12}"
           f"  source")
     for name, size, main_flops, total, published, source in flop_rows:
-        print(f'{name:16} {size:5d} {main_flops:14.1f} {total:8.1f} {published:>12}  {source}')
+        print(f'{name:16} {format_shape((size, size)):>7} {main_flops:14.1f} {total:8.1f} '
+              f'{published:>12}  {source}')
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 16])
-    parser.add_argument('--repeats', type=int, default=20, help='timed rounds per batch size')
-    parser.add_argument('--warmup', type=int, default=3, help='untimed forwards per model')
-    parser.add_argument('--threads', type=int, default=torch.get_num_threads())
+    add_timing_arguments(parser, repeats=20, warmup=3)
     return parser.parse_args()
 
 

@@ -2,26 +2,28 @@
 
 Run it with::
 
-    python benchmarks/pvig_knn.py                       # everything, default 800 x 1344
+    python benchmarks/pvig_knn.py                       # everything, default 800x1344
     python benchmarks/pvig_knn.py --repeats 5 --threads 2
-    python benchmarks/pvig_knn.py --skip-large          # only the 224 x 224 parts
+    python benchmarks/pvig_knn.py --shape 480 800       # another large size (H W)
+    python benchmarks/pvig_knn.py --skip-large          # only the 224x224 parts
 
 This is a benchmark that prints numbers, not a test. Both models are the ``small`` Pyramid
 ViG and run on the SAME weights, in eval mode, under ``torch.no_grad()``:
 
 1. Weights. ``mmghost.models.backbones.PyramidViG('s')`` is built, its BatchNorm statistics
-   and affine parameters and its ``pos_embed`` are set to seeded random values (a freshly
+   and affine parameters (``mmghost.profiling.randomize_batchnorm_``) and its ``pos_embed``
+   are set to seeded random values (a freshly
    built model has identity BatchNorms and a zero embedding, which would hide a mapping that
    swaps two layers of equal shape), and its state dict is renamed to the key layout of
    ``mmpretrain.models.backbones.PyramidVig('small')``. The renamed dict is loaded with
    ``load_state_dict(strict=True)`` (missing, unexpected or mis-shaped keys raise).
-2. Equality at 224 x 224 (batch 2, seeded ``randn``): the max abs difference of the stage
+2. Equality at 224x224 (batch 2, seeded ``randn``): the max abs difference of the stage
    outputs, float32 for stages 1-2 and float64 (``.double()`` on both models) for all four
    stages. In float32 the KNN of stages 3-4 meets near-ties, where rounding differences
    between the two distance formulas pick other neighbours, so their float32 numbers are
    printed for information only.
-3. Large input (default ``1 x 3 x 800 x 1344``). mmpretrain's ``PyramidVig`` adds a fixed
-   56 x 56 ``pos_embed`` in its forward, so it cannot run at another size as is. The script
+3. Large input (default ``1x3x800x1344``, ``--shape H W``). mmpretrain's ``PyramidVig`` adds a
+   fixed 56x56 ``pos_embed`` in its forward, so it cannot run at another size as is. The script
    replaces the dense model's ``pos_embed`` by a bicubically resized ``nn.Parameter`` (the
    resize mmghost does inside its forward) before the run. Its Graphers' ``_get_relative_pos``
    already resizes the stored ``relative_pos`` bicubically to ``(N, N // r^2)`` on every
@@ -29,8 +31,9 @@ ViG and run on the SAME weights, in eval mode, under ``torch.no_grad()``:
    models' outputs differ at this size and are not compared). ``N // r^2`` is checked against
    the key count of the average pooling, ``(H // r) * (W // r)``.
 
-   Each model is measured in its own fresh child process (``subprocess``, ``--child``), so
-   one model's allocations cannot hide or inflate the other's. Memory: the child loads the
+   Each model is measured in its own fresh child process (``mmghost.profiling.run_in_child``),
+   so one model's allocations cannot hide or inflate the other's. Memory
+   (``mmghost.profiling.profile_forward``): the child loads the
    weights, builds the input, runs ``gc.collect()`` and glibc ``malloc_trim(0)``, reads its
    resident set size (``VmRSS`` in ``/proc/self/status``), then writes ``5`` to
    ``/proc/self/clear_refs``, which resets the kernel's peak-RSS counter ``VmHWM`` to the
@@ -41,9 +44,9 @@ ViG and run on the SAME weights, in eval mode, under ``torch.no_grad()``:
    ``tracemalloc`` are not used (the latter does not see PyTorch's allocations). That first
    forward doubles as the warm-up; the wall time is the median of ``--repeats`` further
    forwards (``time.perf_counter``).
-4. Throughput at batch 8, 224 x 224: images/s from the median of ``--repeats`` forwards per
+4. Throughput at batch 8, 224x224: images/s from the median of ``--repeats`` forwards per
    model after one warm-up each, the two models timed alternately to share any background
-   load equally.
+   load equally (``mmghost.profiling.compare_throughput``).
 
 Targets (from the issue): at the large size mmghost's peak memory <= 0.25x and wall time
 <= 1.0x the dense baseline; throughput at 224 >= 1.0x. The table at the end shows the ratios,
@@ -51,22 +54,18 @@ the torch version, ``torch.get_num_threads()`` and the CPU model. Linux only (``
 """
 import argparse
 import gc
-import json
 import os
-import platform
-import statistics
-import subprocess
-import sys
 import tempfile
 import time
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmghost.profiling import measure_peak_rss
-
-RESULT_MARKER = '@@PVIG_KNN_RESULT@@'
+from mmghost.profiling import (add_shape_argument, add_timing_arguments, compare_throughput,
+                               environment_line, format_shape, print_table, profile_forward,
+                               randomize_batchnorm_, run_in_child)
 
 # mmghost sub-keys under ``stages.{s}.blocks.{b}.`` -> mmpretrain sub-keys under
 # ``stages.{s}.{b + (s > 0)}.`` (``0`` is the Grapher, ``1`` the FFN).
@@ -131,16 +130,10 @@ def build_dense():
 
 def randomize_(model, seed=0):
     """Seeded random BatchNorm statistics / affine parameters and ``pos_embed`` (in place)."""
-    gen = torch.Generator().manual_seed(seed)
+    randomize_batchnorm_(model, seed)
     with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, nn.modules.batchnorm._BatchNorm):
-                n = module.num_features
-                module.weight.copy_(1 + 0.2 * torch.randn(n, generator=gen))
-                module.bias.copy_(0.1 * torch.randn(n, generator=gen))
-                module.running_mean.copy_(0.1 * torch.randn(n, generator=gen))
-                module.running_var.copy_(0.5 + torch.rand(n, generator=gen))
-        model.pos_embed.copy_(0.02 * torch.randn(model.pos_embed.shape, generator=gen))
+        model.pos_embed.copy_(0.02 * torch.randn(model.pos_embed.shape,
+                                                 generator=torch.Generator().manual_seed(seed)))
 
 
 def load_model(which, weights_path):
@@ -186,72 +179,20 @@ def dense_key_count_notes(height, width, reduce_ratios=(4, 2, 1, 1)):
 
 
 # ----------------------------------------------------------------------------- child
-def run_child(args):
-    """One model, one input size: peak extra RSS of the first forward, then timed forwards."""
-    torch.set_num_threads(args.threads)
-    height, width = args.size
-    model = load_model(args.child, args.weights)
-    if args.child == 'dense':
+def measure_large(which, weights_path, shape, repeats):
+    """One model at one input size (run in a child process): peak extra RSS of the first
+    forward, then ``repeats`` timed forwards (:func:`mmghost.profiling.profile_forward`)."""
+    height, width = shape
+    model = load_model(which, weights_path)
+    if which == 'dense':
         resize_dense_pos_embed_(model, height, width)
-    gen = torch.Generator().manual_seed(1)
-    inputs = torch.randn(1, 3, height, width, generator=gen)
-    with torch.no_grad():
-        start = time.perf_counter()
-        outs, rss_before, peak = measure_peak_rss(lambda: model(inputs))
-        first_s = time.perf_counter() - start
-        shapes = [tuple(o.shape) for o in outs]
-        del outs
-        times = []
-        for _ in range(args.repeats):
-            start = time.perf_counter()
-            model(inputs)
-            times.append(time.perf_counter() - start)
-    result = dict(model=args.child, rss_before_mib=rss_before, peak_rss_mib=peak,
-                  forward_peak_mib=peak - rss_before, first_s=first_s,
-                  times_s=times, median_s=statistics.median(times), shapes=shapes)
-    print(RESULT_MARKER + json.dumps(result), flush=True)
-
-
-def spawn_child(which, args, weights_path):
-    cmd = [sys.executable, os.path.abspath(__file__), '--child', which, '--weights',
-           weights_path, '--size', *map(str, args.size), '--repeats', str(args.repeats),
-           '--threads', str(args.threads)]
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(RESULT_MARKER)]
-    if proc.returncode != 0 or not lines:
-        sys.stdout.write(proc.stdout)
-        raise RuntimeError(f'child {which!r} failed with exit code {proc.returncode}')
-    return json.loads(lines[-1][len(RESULT_MARKER):])
+    inputs = torch.randn(1, 3, height, width, generator=torch.Generator().manual_seed(1))
+    return profile_forward(model, inputs, repeats)
 
 
 # ----------------------------------------------------------------------------- parent
 def max_abs_diffs(outs_a, outs_b):
     return [((a - b).abs().max().item(), b.abs().max().item()) for a, b in zip(outs_a, outs_b)]
-
-
-def throughput(models, inputs, repeats):
-    """Images/s per model: median of ``repeats`` forwards, models timed alternately."""
-    times = {name: [] for name in models}
-    with torch.no_grad():
-        for model in models.values():
-            model(inputs)  # warm-up
-        for _ in range(repeats):
-            for name, model in models.items():
-                start = time.perf_counter()
-                model(inputs)
-                times[name].append(time.perf_counter() - start)
-    return {name: inputs.shape[0] / statistics.median(t) for name, t in times.items()}
-
-
-def cpu_model():
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or 'unknown'
 
 
 def main(args):
@@ -286,7 +227,8 @@ def main(args):
 
     # 4. throughput at batch 8, 224 (float32, before the models are converted to float64)
     batch8 = torch.randn(8, 3, 224, 224, generator=torch.Generator().manual_seed(2))
-    ips = throughput({'mmghost': ours, 'dense': dense}, batch8, args.repeats)
+    ips = compare_throughput({'mmghost': partial(ours, batch8), 'dense': partial(dense, batch8)},
+                             len(batch8), args.repeats)
     print(f'[4] batch 8 224x224: mmghost {ips["mmghost"]:.2f} img/s, '
           f'dense {ips["dense"]:.2f} img/s')
 
@@ -301,26 +243,29 @@ def main(args):
     del ours, dense
     gc.collect()
 
+    size224 = format_shape(inputs.shape)
     for stage in (1, 2):
         diff, scale = diffs32[stage - 1]
         ok = diff <= 1e-4 * max(scale, 1.0)
-        rows.append(('224 fp32', f'stage {stage} max|diff|', f'{diff:.2e}', '',
+        rows.append((f'{size224} fp32', f'stage {stage} max|diff|', f'{diff:.2e}', '',
                      'equal' if ok else 'DIFFERENT'))
     for stage in (1, 2, 3, 4):
         diff, scale = diffs64[stage - 1]
         ok = diff <= 1e-10 * max(scale, 1.0)
-        rows.append(('224 fp64', f'stage {stage} max|diff|', f'{diff:.2e}', '',
+        rows.append((f'{size224} fp64', f'stage {stage} max|diff|', f'{diff:.2e}', '',
                      'equal' if ok else 'DIFFERENT'))
 
     # 3. large input, one child process per model
     if not args.skip_large:
-        height, width = args.size
-        print(f'[3] {height}x{width}: dense relative_pos resize vs pooled keys:')
+        height, width = args.shape
+        print(f'[3] {format_shape(args.shape)}: dense relative_pos resize vs pooled keys:')
         for note in dense_key_count_notes(height, width):
             print('      ' + note)
         large = {}
         for which in ('mmghost', 'dense'):
-            large[which] = res = spawn_child(which, args, weights_path)
+            large[which] = res = run_in_child(
+                measure_large, threads=args.threads, which=which, weights_path=weights_path,
+                shape=args.shape, repeats=args.repeats)
             print(f'[3] {which}: RSS before forward {res["rss_before_mib"]:.0f} MiB, '
                   f'peak {res["peak_rss_mib"]:.0f} MiB, forward peak '
                   f'{res["forward_peak_mib"]:.0f} MiB; first forward {res["first_s"]:.2f} s, '
@@ -329,7 +274,7 @@ def main(args):
         ours_res, dense_res = large['mmghost'], large['dense']
         mem_ratio = ours_res['forward_peak_mib'] / dense_res['forward_peak_mib']
         time_ratio = ours_res['median_s'] / dense_res['median_s']
-        size = f'1x3x{height}x{width}'
+        size = format_shape((1, 3, height, width))
         rows.append((size, 'forward peak RSS (MiB)', f'{ours_res["forward_peak_mib"]:.0f}',
                      f'{dense_res["forward_peak_mib"]:.0f}',
                      f'{mem_ratio:.3f}x (target <= 0.25x: '
@@ -347,42 +292,20 @@ def main(args):
     os.remove(weights_path)
     os.rmdir(tmpdir)
 
-    header = ('input', 'measure', 'mmghost', 'dense', 'mmghost/dense')
-    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
-    line = '  '.join('-' * w for w in widths)
     print()
-    print(f'torch {torch.__version__}, threads {torch.get_num_threads()}, CPU {cpu_model()}, '
-          f'python {platform.python_version()}')
-    print(line)
-    print('  '.join(h.ljust(w) for h, w in zip(header, widths)))
-    print(line)
-    for row in rows:
-        print('  '.join(str(c).ljust(w) for c, w in zip(row, widths)))
-    print(line)
+    print(environment_line())
+    print_table(('input', 'measure', 'mmghost', 'dense', 'mmghost/dense'), rows)
     print(f'total runtime {time.perf_counter() - wall_start:.0f} s')
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--size', type=int, nargs=2, default=[800, 1344],
-                        metavar=('H', 'W'), help='large input size (default 800 1344)')
-    parser.add_argument('--repeats', type=int, default=3,
-                        help='timed runs per measurement, after one warm-up (default 3)')
-    parser.add_argument('--threads', type=int, default=torch.get_num_threads(),
-                        help='torch.set_num_threads (default: torch default)')
+    add_shape_argument(parser, default=(800, 1344), help='large input size')
+    add_timing_arguments(parser, repeats=3)
     parser.add_argument('--skip-large', action='store_true',
                         help='skip the large-input memory / time comparison')
-    parser.add_argument('--child', choices=('mmghost', 'dense'), help=argparse.SUPPRESS)
-    parser.add_argument('--weights', help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.repeats < 1:
-        parser.error('--repeats must be >= 1')
-    return args
+    return parser.parse_args()
 
 
 if __name__ == '__main__':
-    cli_args = parse_args()
-    if cli_args.child:
-        run_child(cli_args)
-    else:
-        main(cli_args)
+    main(parse_args())

@@ -7,7 +7,11 @@
 - ``configs/demo/``: the CPU demo configs; ``configs/_base_/``: bases, never run by themselves.
 """
 import glob
+import importlib
 import os.path as osp
+from dataclasses import dataclass
+
+import torch
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG_ROOT = osp.join(REPO_ROOT, 'configs')
@@ -44,3 +48,344 @@ def config_files(kind, family=None):
     if kind == 'det_seg' and family in (None, HEADLINE_FAMILY):
         paths.append(osp.join(REPO_ROOT, HEADLINE))
     return _relative(paths)
+
+
+# ---------------------------------------------------------------------------- collections
+@dataclass(frozen=True)
+class Collection:
+    """A paper: the ``Collections`` entry of a family's metafile.
+
+    Attributes:
+        name (str): The collection name (``In Collection`` of its models).
+        folder (str): The family folder of configs/ holding its configs.
+        title (str): The paper's title.
+        url (str): The paper's arXiv page.
+        backbones (tuple[str]): The registry names of the backbones it covers.
+        code (str): The family module implementing them.
+    """
+    name: str
+    folder: str
+    title: str
+    url: str
+    backbones: tuple
+    code: str
+
+
+COLLECTIONS = (
+    Collection('Vision GNN', 'vig', 'Vision GNN: An Image is Worth Graph of Nodes',
+               'https://arxiv.org/abs/2206.00272', ('mmghost.PyramidViG', 'mmghost.ViG'),
+               'mmghost/models/backbones/vig.py'),
+    Collection('GhostNet', 'ghostnet', 'GhostNet: More Features from Cheap Operations',
+               'https://arxiv.org/abs/1911.11907', ('mmghost.GhostNet', ),
+               'mmghost/models/backbones/ghostnet.py'),
+    Collection('GhostNetV2', 'ghostnet',
+               'GhostNetV2: Enhance Cheap Operation with Long-Range Attention',
+               'https://arxiv.org/abs/2211.12905', ('mmghost.GhostNetV2', ),
+               'mmghost/models/backbones/ghostnet.py'),
+    Collection('TinyNet', 'tinynet',
+               "Model Rubik's Cube: Twisting Resolution, Depth and Width for TinyNets",
+               'https://arxiv.org/abs/2010.14819', ('mmghost.TinyNet', ),
+               'mmghost/models/backbones/tinynet.py'),
+    Collection('G-Ghost RegNet', 'g_ghost_regnet',
+               'GhostNets on Heterogeneous Devices via Cheap Operations',
+               'https://arxiv.org/abs/2201.03297', ('mmghost.GGhostRegNet', ),
+               'mmghost/models/backbones/g_ghost_regnet.py'),
+    Collection('TNT', 'tnt', 'Transformer in Transformer', 'https://arxiv.org/abs/2103.00112',
+               ('mmghost.TNT', ), 'mmghost/models/backbones/tnt.py'),
+    Collection('PyramidTNT', 'pyramid_tnt',
+               'PyramidTNT: Improved Transformer-in-Transformer Baselines with Pyramid '
+               'Architecture', 'https://arxiv.org/abs/2201.00978', ('mmghost.PyramidTNT', ),
+               'mmghost/models/backbones/pyramid_tnt.py'),
+    Collection('Wave-MLP', 'wavemlp', 'An Image Patch is a Wave: Phase-Aware Vision MLP',
+               'https://arxiv.org/abs/2111.12294', ('mmghost.WaveMLP', ),
+               'mmghost/models/backbones/wavemlp.py'),
+    Collection('AugViT', 'augvit', 'Augmented Shortcuts for Vision Transformers',
+               'https://arxiv.org/abs/2106.15941', ('mmghost.AugViT', ),
+               'mmghost/models/backbones/augvit.py'),
+)
+
+# Downstream figures the papers report for the setup of a config (the upstream repository
+# publishes none), collected by research/upstream-facts.md from listings of the papers' tables.
+# Never reproduced here: the metafiles and READMEs label them so.
+REPORTED = {
+    HEADLINE: [dict(Task='Object Detection', Dataset='COCO', Metrics={'box AP': 41.8},
+                    Source='the Vision GNN paper (arXiv 2206.00272), RetinaNet 1x')],
+    'configs/vig/mask-rcnn_pvig-s_fpn_1x_coco.py': [
+        dict(Task='Object Detection', Dataset='COCO', Metrics={'box AP': 42.6},
+             Source='the Vision GNN paper (arXiv 2206.00272), Mask R-CNN 1x'),
+        dict(Task='Instance Segmentation', Dataset='COCO', Metrics={'mask AP': 39.4},
+             Source='the Vision GNN paper (arXiv 2206.00272), Mask R-CNN 1x')],
+    'configs/pyramid_tnt/retinanet_ptnt-s_fpn_1x_coco.py': [
+        dict(Task='Object Detection', Dataset='COCO', Metrics={'box AP': 42.0},
+             Source='the PyramidTNT paper (arXiv 2201.00978), RetinaNet 1x')],
+}
+FLOPS_CONVENTION = ("mmengine's FLOP counter (mmengine.analysis), one multiply-add = 1 FLOP as "
+                    'the upstream papers count; operators it does not know (e.g. the graph '
+                    'max-relative gather of Vision GNN) count 0')
+
+
+def collection_of(backbone_type):
+    """The collection covering a backbone registry name (``'mmghost.GhostNet'``)."""
+    for collection in COLLECTIONS:
+        if backbone_type in collection.backbones:
+            return collection
+    raise KeyError(f'no collection covers backbone {backbone_type!r}; known: '
+                   f'{[b for c in COLLECTIONS for b in c.backbones]}')
+
+
+# ---------------------------------------------------------------------------- measuring
+TRAINING_DATA = {'mmdet': 'COCO', 'mmseg': 'ADE20K', 'mmpretrain': 'ImageNet-1k'}
+TASK_NAMES = {'mmdet': 'Object Detection', 'mmseg': 'Semantic Segmentation',
+              'mmpretrain': 'Image Classification'}
+# the zoo's input sizes (height, width): mmdet's 1333x800 test scale and mmseg's 512x512 crop;
+# classification uses each config's evaluation crop
+ZOO_INPUT = {'mmdet': (800, 1333), 'mmseg': (512, 512)}
+
+
+def load(path):
+    """A config of the repo (repo-relative path), its task and its model (random weights:
+    ``init_cfg`` is not applied, so nothing is downloaded), built in the task's scope."""
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+
+    from mmghost.runtime import setup_task
+    cfg = Config.fromfile(osp.join(REPO_ROOT, path))
+    task = setup_task(cfg)
+    with DefaultScope.overwrite_default_scope(task):
+        model = importlib.import_module(f'{task}.registry').MODELS.build(cfg.model)
+    return cfg, task, model.eval()
+
+
+def zoo_input(cfg, task):
+    """``(height, width)`` of the zoo's FLOPs / latency input for a config (``ZOO_INPUT``)."""
+    from mmghost.profiling import config_input_shape
+    return ZOO_INPUT.get(task) or config_input_shape(cfg, task)
+
+
+def count_parameters(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+def count_flops(model, task, shape):
+    """FLOPs (``FLOPS_CONVENTION``) of the model's tensor forward on one ``shape`` image after
+    its data preprocessor (mmdet pads 800x1333 to 800x1344), and the shape it counted."""
+    from mmengine.analysis import FlopAnalyzer
+
+    from mmghost.profiling import synthetic_batch
+    with torch.no_grad():
+        inputs = model.data_preprocessor(synthetic_batch(task, shape, 1), False)['inputs']
+        analyzer = FlopAnalyzer(model, inputs=(inputs, ))
+        analyzer.unsupported_ops_warnings(False)
+        analyzer.uncalled_modules_warnings(False)
+        return int(analyzer.total()), list(inputs.shape)
+
+
+# ---------------------------------------------------------------------------- metafiles
+# measured on a machine, recorded by the tool and never compared by the tests
+MEASURED_KEYS = ('inference time (ms/im)', 'Peak Memory (MiB)')
+
+
+def _schedule(cfg):
+    train_cfg = cfg.get('train_cfg', {})
+    if 'max_epochs' in train_cfg:
+        return {'Epochs': train_cfg['max_epochs']}
+    if 'max_iters' in train_cfg:
+        return {'Iterations': train_cfg['max_iters']}
+    return {}
+
+
+def _results(path, task, official):
+    """The reported figures for a config, each labelled with who reports it."""
+    if task == 'mmpretrain':
+        weights = official.weights if official else None
+        if weights is None:
+            return []
+        return [{'Task': TASK_NAMES[task], 'Dataset': 'ImageNet-1k',
+                 'Metrics': {'Top 1 Accuracy': weights.top1},
+                 'Reported By': 'upstream, with the released weights (not reproduced here)'}]
+    return [{'Task': r['Task'], 'Dataset': r['Dataset'], 'Metrics': dict(r['Metrics']),
+             'Reported By': f"{r['Source']} (not reproduced here)"}
+            for r in REPORTED.get(path, [])]
+
+
+def model_entry(path, flops=True):
+    """The metafile entry of a config, from its code: parameters (whole model and backbone,
+    exact), FLOPs at the zoo input (``flops=False`` leaves them out), weights and reported
+    figures. Latency and memory come from :func:`measure_speed`."""
+    from mmghost.official import OFFICIAL_MODELS, find_official_model
+    cfg, task, model = load(path)
+    backbone_cfg = cfg.model.backbone
+    name = osp.splitext(osp.basename(path))[0]
+    official_name = name[:-len('_in1k')] if task == 'mmpretrain' else find_official_model(
+        backbone_cfg)
+    official = OFFICIAL_MODELS.get(official_name)
+    metadata = {'Training Data': TRAINING_DATA[task], **_schedule(cfg),
+                'Parameters': count_parameters(model),
+                'Backbone Parameters': count_parameters(model.backbone)}
+    if flops:
+        metadata['FLOPs'], metadata['Input Shape'] = count_flops(model, task, zoo_input(cfg, task))
+    if task != 'mmpretrain':
+        init_cfg = backbone_cfg.get('init_cfg') or {}
+        metadata['Pretrained'] = init_cfg.get('checkpoint')
+    entry = {'Name': name, 'In Collection': collection_of(backbone_cfg.type).name,
+             'Config': path, 'Metadata': metadata, 'Results': _results(path, task, official)}
+    if task == 'mmpretrain' and official.weights:
+        entry['Weights'] = official.weights.url
+    return entry
+
+
+def measure_speed(path, device='cpu', warmup=1, repeats=3):
+    """Latency (median of ``repeats`` after ``warmup``) and peak memory of the config's predict
+    path at the zoo input, as metafile fields (mmdet's ``inference time (ms/im)`` schema)."""
+    import platform
+    import statistics
+
+    from mmghost.profiling import cpu_name, predict_benchmark, synthetic_batch
+    cfg, task, model = load(path)
+    shape = zoo_input(cfg, task)
+    model = model.to(device)
+    times, memory = predict_benchmark(model, synthetic_batch(task, shape, 1), device, warmup,
+                                      repeats)
+    hardware = (torch.cuda.get_device_name() if device == 'cuda' else
+                f'{cpu_name()}, {torch.get_num_threads()} threads')
+    backend = f'PyTorch {torch.__version__} ({platform.python_implementation()})'
+    resolution = f'{shape[0]}x{shape[1]}'
+    return {
+        'inference time (ms/im)': [{
+            'value': round(statistics.median(times) * 1000, 1), 'hardware': hardware,
+            'backend': backend, 'batch size': 1, 'mode': 'FP32', 'resolution': resolution}],
+        'Peak Memory (MiB)': [{
+            'value': round(memory), 'hardware': hardware,
+            'measure': 'peak allocated' if device == 'cuda' else 'peak RSS increase'}]}
+
+
+def metafile(folder, entries):
+    """A family folder's metafile as a dict: its collections and ``entries`` in config order."""
+    collections = []
+    for collection in COLLECTIONS:
+        if collection.folder != folder:
+            continue
+        collections.append({
+            'Name': collection.name,
+            'Metadata': {'Architecture': [b.split('.')[-1] for b in collection.backbones],
+                         'FLOPs Convention': FLOPS_CONVENTION},
+            'Paper': {'URL': collection.url, 'Title': collection.title},
+            'README': f'configs/{folder}/README.md',
+            'Code': {'URL': collection.code}})
+    return {'Collections': collections, 'Models': entries}
+
+
+def metafile_path(folder):
+    return osp.join(CONFIG_ROOT, folder, 'metafile.yml')
+
+
+def read_metafile(folder):
+    import yaml
+    with open(metafile_path(folder)) as f:
+        return yaml.safe_load(f)
+
+
+def metafile_text(data):
+    """The metafile's text: a header saying where it comes from, then ``data`` as YAML."""
+    import yaml
+    header = ('# Generated from the code by tools/analysis_tools/model_zoo.py: do not edit.\n'
+              '# Parameters are exact; FLOPs follow each collection\'s "FLOPs Convention" at\n'
+              '# "Input Shape"; Results are figures reported upstream, never reproduced here.\n')
+    return header + yaml.safe_dump(data, sort_keys=False, width=100, allow_unicode=True)
+
+
+# ---------------------------------------------------------------------------- README tables
+BEGIN = '<!-- zoo:begin (generated by tools/analysis_tools/model_zoo.py; do not edit) -->'
+END = '<!-- zoo:end -->'
+
+
+def _millions(n):
+    return f'{n / 1e6:.2f}M'
+
+
+def _giga(n):
+    return f'{n / 1e9:.2f}G'
+
+
+def _measured(metadata, key):
+    values = metadata.get(key)
+    return f"{values[0]['value']:g}" if values else '-'
+
+
+def _reported(results):
+    return '; '.join(f"{k} {v} ({r['Dataset']})" for r in results
+                     for k, v in r['Metrics'].items()) or '-'
+
+
+def _link(path, folder):
+    return osp.relpath(osp.join(REPO_ROOT, path), osp.join(CONFIG_ROOT, folder))
+
+
+def family_tables(folder, data):
+    """The markdown tables of a family README, from its metafile data."""
+    det_seg = [m for m in data['Models'] if m['Metadata']['Training Data'] != 'ImageNet-1k']
+    cls = [m for m in data['Models'] if m['Metadata']['Training Data'] == 'ImageNet-1k']
+    lines = []
+    if det_seg:
+        lines += [
+            '### Detection and segmentation', '',
+            'Parameters and FLOPs of the whole model; FLOPs at 1333x800 (COCO, padded to '
+            '800x1344) or 512x512 (ADE20K). CPU latency: median predict time of one image '
+            '(`inference time (ms/im)` in the metafile, with its machine). The reported '
+            'figures come from the papers and are not reproduced here.', '',
+            '| config | data | backbone init | params (backbone) | FLOPs | CPU ms | '
+            'reported by the paper |',
+            '|-|-|-|-|-|-|-|']
+        for m in det_seg:
+            meta = m['Metadata']
+            init = (f"[ImageNet-1k]({meta['Pretrained']})" if meta.get('Pretrained')
+                    else 'random')
+            lines.append(
+                f"| [{m['Name']}]({_link(m['Config'], folder)}) | {meta['Training Data']} | "
+                f"{init} | {_millions(meta['Parameters'])} "
+                f"({_millions(meta['Backbone Parameters'])}) | {_giga(meta['FLOPs'])} | "
+                f"{_measured(meta, 'inference time (ms/im)')} | {_reported(m['Results'])} |")
+        lines.append('')
+    if cls:
+        lines += [
+            '### ImageNet-1k classification (the upstream models)', '',
+            'FLOPs at each config\'s evaluation crop. Top-1 as upstream reports it with the '
+            'released weights (not reproduced here).', '',
+            '| model | params | FLOPs | input | top-1 (upstream) | weights | CPU ms |',
+            '|-|-|-|-|-|-|-|']
+        for m in cls:
+            meta = m['Metadata']
+            weights = f"[download]({m['Weights']})" if m.get('Weights') else 'none'
+            top1 = m['Results'][0]['Metrics']['Top 1 Accuracy'] if m['Results'] else '-'
+            height, width = meta['Input Shape'][2:]
+            lines.append(
+                f"| [{m['Name']}]({_link(m['Config'], folder)}) | "
+                f"{_millions(meta['Parameters'])} | {_giga(meta['FLOPs'])} | "
+                f"{height}x{width} | {top1} | {weights} | "
+                f"{_measured(meta, 'inference time (ms/im)')} |")
+        lines.append('')
+    return '\n'.join(lines)
+
+
+def index_table(metafiles):
+    """The front page's zoo index: one row per family folder, linking its page."""
+    lines = ['| family | paper | det / seg configs | ImageNet models (with weights) |',
+             '|-|-|-|-|']
+    for folder, data in sorted(metafiles.items()):
+        papers = ', '.join(f"[{c['Name']}]({c['Paper']['URL']})" for c in data['Collections'])
+        cls = [m for m in data['Models'] if m['Metadata']['Training Data'] == 'ImageNet-1k']
+        det_seg = len(data['Models']) - len(cls)
+        with_weights = sum(1 for m in cls if m.get('Weights'))
+        lines.append(f'| [{folder}](configs/{folder}/README.md) | {papers} | {det_seg} | '
+                     f'{len(cls)} ({with_weights}) |')
+    return '\n'.join(lines) + '\n'
+
+
+def replace_generated(text, generated, where):
+    """``text`` with the part between ``BEGIN`` and ``END`` replaced by ``generated``."""
+    if text.count(BEGIN) != 1 or text.count(END) != 1:
+        raise ValueError(f'{where} needs one {BEGIN!r} line and one {END!r} line around the '
+                         'generated tables')
+    head, rest = text.split(BEGIN)
+    _, tail = rest.split(END)
+    return f'{head}{BEGIN}\n{generated}{END}{tail}'

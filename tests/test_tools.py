@@ -120,16 +120,16 @@ def test_list_models_reads_channels_and_strides_from_the_backbones():
 
 
 @pytest.mark.parametrize('config,shape', [
-    ('retinanet_pvig_s_coco.py', (800, 1333)), ('yolox_pvig-s_8xb8-300e_coco.py', (640, 640)),
-    ('upernet_pvig-s_8xb2-160k_ade20k-512x512.py', (512, 512)),
+    ('retinanet_pvig_s_coco.py', (800, 1333)), ('vig/yolox_pvig-s_8xb8-300e_coco.py', (640, 640)),
+    ('vig/upernet_pvig-s_8xb2-160k_ade20k-512x512.py', (512, 512)),
     ('tinynet/tinynet_a_in1k.py', (192, 192))])
 def test_benchmark_reads_the_test_scale(config, shape):
     from mmengine.config import Config
 
+    from mmghost.profiling import config_input_shape
     from mmghost.runtime import detect_task
-    from tests.conftest import load_tool
     cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', config))
-    assert load_tool('tools/analysis_tools/benchmark.py').test_shape(cfg, detect_task(cfg)) == shape
+    assert config_input_shape(cfg, detect_task(cfg)) == shape
 
 
 def test_benchmark_times_the_predict_path(capsys):
@@ -139,3 +139,15 @@ def test_benchmark_times_the_predict_path(capsys):
     assert len(result['times']) == 2 and result['memory'] >= 0
     out = capsys.readouterr().out
     assert 'input:   2x3x64x96 (--shape)' in out and 'img/s' in out
+
+
+def test_benchmark_shape_is_h_w_or_one_number_for_a_square():
+    """``--shape`` as in mmseg's / mmpretrain's get_flops.py (mmghost.profiling's one spelling)."""
+    from tests.conftest import load_tool
+    parse_args = load_tool('tools/analysis_tools/benchmark.py').parse_args
+    assert parse_args([CONFIG, '--shape', '64', '96']).shape == (64, 96)
+    assert parse_args([CONFIG, '--shape', '64']).shape == (64, 64)
+    assert parse_args([CONFIG]).shape is None
+    for bad in (['--shape', '1', '2', '3'], ['--shape', '0', '5'], ['--repeats', '0']):
+        with pytest.raises(SystemExit):
+            parse_args([CONFIG, *bad])
