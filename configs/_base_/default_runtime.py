@@ -8,7 +8,7 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='DetVisualizationHook'),
-    # epoch-based training resumes bit-exactly (mmghost.engine; README "Bit-exact resume");
+    # epoch-based training resumes bit-exactly (mmghost.engine; docs/configs.md);
     # a default hook, as configs replace custom_hooks (YOLOX)
     bit_exact_resume=dict(type='BitExactResumeHook'))
 

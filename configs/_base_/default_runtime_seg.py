@@ -11,7 +11,7 @@ env_cfg = dict(
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
 log_processor = dict(by_epoch=False)
-# epoch-based training resumes bit-exactly (mmghost.engine; README "Bit-exact resume"); the
+# epoch-based training resumes bit-exactly (mmghost.engine; docs/configs.md); the
 # iteration-based schedules are not covered and the hook leaves them alone. A custom hook: the
 # schedules define default_hooks, and bases must not share a key.
 custom_hooks = [dict(type='BitExactResumeHook')]

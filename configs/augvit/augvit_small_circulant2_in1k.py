@@ -1,7 +1,7 @@
 # AugViT-S (mode circulant2) with its upstream head, to evaluate ImageNet weights in the
 # upstream format (none are released upstream; e.g. your own run of augvit_pytorch/train.py),
 # converted on the fly:
-#   python tools/test.py configs/classification/augvit_small_circulant2_in1k.py augvit_s.pth
+#   python tools/test.py configs/augvit/augvit_small_circulant2_in1k.py augvit_s.pth
 # The eval pipeline and normalisation are those of pvig_s_224_gelu_in1k.py: upstream's timm
 # default_cfg is the same (short edge 248 = 224 / 0.9, bicubic, centre crop 224; RGB to [-1, 1]).
 _base_ = '../vig/pvig_s_224_gelu_in1k.py'

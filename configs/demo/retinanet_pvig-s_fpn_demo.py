@@ -3,7 +3,7 @@
 # (or `python tools/train.py configs/demo/retinanet_pvig-s_fpn_demo.py`).
 # The model of retinanet_pvig_s_coco.py with a lighter head, on the demo data and schedule.
 # Measured on 2 CPU cores: ~1.2 s per iteration, about 4.5 minutes for tools/run_demo.py in
-# all, bbox mAP 0.64 on the demo val split (README, "The demo").
+# all, bbox mAP 0.64 on the demo val split (docs/get_started.md, "The demo").
 _base_ = [
     '../_base_/models/retinanet_fpn.py',
     '../_base_/datasets/demo_coco_detection.py',
@@ -19,7 +19,8 @@ model = dict(
     # statistics
     backbone=dict(_base_.pvig_backbone, out_indices=(1, 2, 3), norm_eval=False,
                   drop_path_rate=0., init_cfg=None),
-    neck=dict(in_channels=[160, 400, 640], out_channels=128, num_outs=3),  # P3-P5 (anchors 16-101 px) suffice for the shapes
+    # P3-P5 (anchors 16-101 px) suffice for the shapes
+    neck=dict(in_channels=[160, 400, 640], out_channels=128, num_outs=3),
     bbox_head=dict(
         num_classes=3,
         in_channels=128,

@@ -1,8 +1,8 @@
 # G-Ghost RegNetX-040 with its upstream head, to evaluate the official ImageNet weights:
-#   python tools/test.py configs/classification/g_ghost_regnetx_040_in1k.py \
+#   python tools/test.py configs/g_ghost_regnet/g_ghost_regnetx_040_in1k.py \
 #       https://github.com/huawei-noah/Efficient-AI-Backbones/releases/download/g_ghost_regnet/g_ghost_regnet_4.0g_78.6.pth
 # the official file is converted on the fly; a local copy, timm's file of the same network
-# (.safetensors too) or an mmghost checkpoint work the same way (README, "Pretrained weights")
+# (.safetensors too) or an mmghost checkpoint work the same way (docs/weights.md)
 _base_ = ['../_base_/datasets/imagenet.py', '../_base_/default_runtime_cls.py']
 custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
 # The upstream eval (the pytorch/examples ImageNet recipe: short edge 256, bilinear, centre crop

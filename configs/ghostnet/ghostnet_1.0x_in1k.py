@@ -1,8 +1,8 @@
 # GhostNet 1.0x with its upstream head, to evaluate the official ImageNet weights:
-#   python tools/test.py configs/classification/ghostnet_1.0x_in1k.py \
+#   python tools/test.py configs/ghostnet/ghostnet_1.0x_in1k.py \
 #       https://github.com/huawei-noah/CV-backbones/releases/download/ghostnet_pth/ghostnet_1x.pth
 # the official file is converted on the fly; a local copy, timm's file of the same network
-# (.safetensors too) or an mmghost checkpoint work the same way (README, "Pretrained weights")
+# (.safetensors too) or an mmghost checkpoint work the same way (docs/weights.md)
 # The upstream eval (ghostnet_pytorch/validate.py: Resize 256, bilinear, centre crop 224) is the
 # base dataset's test pipeline; GhostNetV2 evaluates with timm's defaults, the same transform.
 _base_ = ['../_base_/datasets/imagenet.py', '../_base_/default_runtime_cls.py']

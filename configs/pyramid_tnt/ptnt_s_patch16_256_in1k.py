@@ -1,6 +1,6 @@
 # PyramidTNT-S with its upstream head, to evaluate ImageNet weights. The official files are on
 # Baidu Disk only; with a local copy (converted on the fly):
-#   python tools/test.py configs/classification/ptnt_s_patch16_256_in1k.py ptnt_s.pth.tar
+#   python tools/test.py configs/pyramid_tnt/ptnt_s_patch16_256_in1k.py ptnt_s.pth.tar
 _base_ = ['../_base_/datasets/imagenet.py', '../_base_/default_runtime_cls.py']
 custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
 

@@ -1,9 +1,9 @@
 # TinyNet-A with its upstream head, to evaluate the official ImageNet weights at its
 # resolution (192 = int(224 x r)):
-#   python tools/test.py configs/classification/tinynet_a_in1k.py \
+#   python tools/test.py configs/tinynet/tinynet_a_in1k.py \
 #       https://github.com/huawei-noah/CV-Backbones/releases/download/v1.2.0/tinynet_a.pth
 # the official file is converted on the fly; a local copy, timm's file of the same network
-# (.safetensors too) or an mmghost checkpoint work the same way (README, "Pretrained weights")
+# (.safetensors too) or an mmghost checkpoint work the same way (docs/weights.md)
 _base_ = ['../_base_/datasets/imagenet.py', '../_base_/default_runtime_cls.py']
 custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
 

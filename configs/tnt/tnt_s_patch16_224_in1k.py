@@ -1,8 +1,8 @@
 # TNT-S with its upstream head, to evaluate the official ImageNet weights:
-#   python tools/test.py configs/classification/tnt_s_patch16_224_in1k.py \
+#   python tools/test.py configs/tnt/tnt_s_patch16_224_in1k.py \
 #       https://github.com/huawei-noah/Efficient-AI-Backbones/releases/download/tnt/tnt_s_81.5.pth.tar
 # the official file is converted on the fly; a local copy, timm's file of the same network
-# (.safetensors too) or an mmghost checkpoint work the same way (README, "Pretrained weights")
+# (.safetensors too) or an mmghost checkpoint work the same way (docs/weights.md)
 _base_ = ['../_base_/datasets/imagenet.py', '../_base_/default_runtime_cls.py']
 custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
 

@@ -2,6 +2,7 @@
 #   data/demo/ade/images/{training,validation}/*.jpg
 #   data/demo/ade/annotations/{training,validation}/*.png   (0 = background, i = i-th shape class)
 # Background is a real class here, so labels are not shifted (reduce_zero_label=False).
+_base_ = './ade20k.py'
 dataset_type = 'BaseSegDataset'
 data_root = 'data/demo/ade'
 # ('background', *mmghost.demo.DEMO_CLASSES) (tests/test_configs.py checks it)
@@ -25,8 +26,6 @@ test_pipeline = [
 train_dataloader = dict(
     batch_size=8,
     num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         metainfo=metainfo,
@@ -34,13 +33,9 @@ train_dataloader = dict(
         img_suffix='.jpg',
         seg_map_suffix='.png',
         data_root=data_root,
-        data_prefix=dict(img_path='images/training', seg_map_path='annotations/training'),
         pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=1,
     num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
         metainfo=metainfo,
@@ -48,9 +43,5 @@ val_dataloader = dict(
         img_suffix='.jpg',
         seg_map_suffix='.png',
         data_root=data_root,
-        data_prefix=dict(img_path='images/validation', seg_map_path='annotations/validation'),
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
-test_evaluator = val_evaluator

@@ -2,24 +2,23 @@
 #   data/demo/coco/{train,val}/*.jpg, data/demo/coco/annotations/instances_{train,val}.json
 # Images are 192x192, 160x224 or 224x160, used at 2/3 of that size: under half the compute per
 # image of full size on a CPU, and the shapes stay 14-80 px.
-dataset_type = 'CocoDataset'
+_base_ = './coco_detection.py'
 data_root = 'data/demo/coco/'
 # must equal mmghost.demo.DEMO_CLASSES (tests/test_configs.py checks it)
 metainfo = dict(
     classes=('circle', 'square', 'triangle'),
     palette=[(220, 40, 40), (40, 180, 60), (50, 90, 220)])
-backend_args = None
 img_scale_factor = 2 / 3
 
 train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadImageFromFile', backend_args=_base_.backend_args),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='Resize', scale_factor=img_scale_factor, keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs')
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadImageFromFile', backend_args=_base_.backend_args),
     dict(type='Resize', scale_factor=img_scale_factor, keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='PackDetInputs',
@@ -27,40 +26,22 @@ test_pipeline = [
 ]
 train_dataloader = dict(
     batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    batch_sampler=dict(type='AspectRatioBatchSampler'),
     dataset=dict(
-        type=dataset_type,
         metainfo=metainfo,
         data_root=data_root,
         ann_file='annotations/instances_train.json',
         data_prefix=dict(img='train/'),
-        filter_cfg=dict(filter_empty_gt=True, min_size=8),
-        pipeline=train_pipeline,
-        backend_args=backend_args))
+        filter_cfg=dict(min_size=8),
+        pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
         metainfo=metainfo,
         data_root=data_root,
         ann_file='annotations/instances_val.json',
         data_prefix=dict(img='val/'),
-        test_mode=True,
-        pipeline=test_pipeline,
-        backend_args=backend_args))
+        pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-val_evaluator = dict(
-    type='CocoMetric',
-    ann_file=data_root + 'annotations/instances_val.json',
-    metric='bbox',
-    format_only=False,
-    backend_args=backend_args)
+val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
 test_evaluator = val_evaluator
