@@ -166,6 +166,20 @@ def count_parameters(module):
     return sum(p.numel() for p in module.parameters())
 
 
+class _TensorForward(torch.nn.Module):
+    """``model(inputs, data_samples, mode='tensor')`` as a one-input module, for the tracing
+    FLOP counter (two-stage detectors read the image metas of the data samples, as in mmdet's
+    ``get_flops.py``)."""
+
+    def __init__(self, model, data_samples):
+        super().__init__()
+        self.model = model
+        self.data_samples = data_samples
+
+    def forward(self, inputs):
+        return self.model(inputs, self.data_samples, mode='tensor')
+
+
 def count_flops(model, task, shape):
     """FLOPs (``FLOPS_CONVENTION``) of the model's tensor forward on one ``shape`` image after
     its data preprocessor (mmdet pads 800x1333 to 800x1344), and the shape it counted."""
@@ -173,11 +187,12 @@ def count_flops(model, task, shape):
 
     from mmghost.profiling import synthetic_batch
     with torch.no_grad():
-        inputs = model.data_preprocessor(synthetic_batch(task, shape, 1), False)['inputs']
-        analyzer = FlopAnalyzer(model, inputs=(inputs, ))
+        data = model.data_preprocessor(synthetic_batch(task, shape, 1), False)
+        analyzer = FlopAnalyzer(_TensorForward(model, data['data_samples']),
+                                inputs=(data['inputs'], ))
         analyzer.unsupported_ops_warnings(False)
         analyzer.uncalled_modules_warnings(False)
-        return int(analyzer.total()), list(inputs.shape)
+        return int(analyzer.total()), list(data['inputs'].shape)
 
 
 # ---------------------------------------------------------------------------- metafiles
