@@ -10,7 +10,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 import mmghost
 from mmghost.models import PyramidTNT
-from mmghost.models.backbones.tnt import convert_official_pyramid_tnt
+from mmghost.models.backbones.pyramid_tnt import convert_official_pyramid_tnt
 from mmghost.models.layers.transformer import resize_pos_embed, resize_relative_pos
 from mmghost.official import convert_official
 from mmghost.registry import MODELS
@@ -113,7 +113,7 @@ def test_inner_blocks_and_relative_pos_follow_upstream(models, arch, inner, rela
 
 
 def test_position_terms_are_used_as_stored_at_the_training_size(monkeypatch):
-    import mmghost.models.backbones.tnt as tnt
+    import mmghost.models.backbones.pyramid_tnt as pyramid_tnt
     calls = []
 
     def spy(resize):
@@ -123,8 +123,8 @@ def test_position_terms_are_used_as_stored_at_the_training_size(monkeypatch):
             return out
         return wrapped
 
-    monkeypatch.setattr(tnt, 'resize_pos_embed', spy(resize_pos_embed))
-    monkeypatch.setattr(tnt, 'resize_relative_pos', spy(resize_relative_pos))
+    monkeypatch.setattr(pyramid_tnt, 'resize_pos_embed', spy(resize_pos_embed))
+    monkeypatch.setattr(pyramid_tnt, 'resize_relative_pos', spy(resize_relative_pos))
     model = PyramidTNT(**TINY).eval()
     with torch.no_grad():
         model(torch.randn(1, 3, 64, 64))

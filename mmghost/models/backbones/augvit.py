@@ -15,15 +15,14 @@ Layout: blocks, the model, the official checkpoint converters, the official vari
 """
 import torch
 import torch.nn.functional as F
-import torch.utils.checkpoint
 from mmcv.cnn import build_activation_layer, build_norm_layer
 from mmcv.cnn.bricks import DropPath
 from torch import nn
 
 from ...registry import MODELS
-from ..layers.transformer import (Mlp, MultiheadAttention, PatchEmbed, resize_pos_embed,
-                                  tokens_to_map)
-from .base import MultiScaleBackbone, OfficialModel, linear_cls_head, select_arch
+from ..layers.grad_checkpoint import maybe_checkpoint
+from ..layers.transformer import Mlp, MultiheadAttention, PatchEmbed, init_transformer_weights
+from .base import IsotropicTransformer, OfficialModel, linear_cls_head, select_arch
 
 __all__ = ['AugViT', 'CirculantLinear', 'convert_official_augvit', 'convert_official_augvit_head']
 
@@ -145,13 +144,11 @@ class AugViTBlock(nn.Module):
         return self._residual(x, self.norm2, self.mlp, self.mlp_shortcuts)
 
     def forward(self, x):
-        if self.with_cp and self.training and torch.is_grad_enabled():
-            return torch.utils.checkpoint.checkpoint(self._inner_forward, x, use_reentrant=False)
-        return self._inner_forward(x)
+        return maybe_checkpoint(self, self._inner_forward, x)
 
 
 @MODELS.register_module()
-class AugViT(MultiScaleBackbone):
+class AugViT(IsotropicTransformer):
     """Vision transformer with augmented shortcuts (AugViT): stride-16 maps from chosen blocks.
 
     A 16x16 patch embedding, a class token and a learned absolute position embedding, then
@@ -210,34 +207,22 @@ class AugViT(MultiScaleBackbone):
         'circulant': ('circulant', 1),
         'circulant2': ('circulant', 2),
     }
-    out_types = ('featmap', 'cls_token')
-    patch_size = 16
     input_conv = 'patch_embed.proj'
 
     def __init__(self, arch='s', in_channels=3, shortcut_mode='circulant2', num_cir=4, mlp_ratio=4.,
                  pretrain_img_size=224, out_indices=(-1, ), out_type='featmap', final_norm=True,
                  frozen_stages=-1, norm_eval=False, with_cp=False, drop_path_rate=0.,
                  norm_cfg=dict(type='LN', eps=1e-6), act_cfg=dict(type='GELU'), init_cfg=None):
-        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, init_cfg)
+        super().__init__(in_channels, pretrain_img_size, out_indices, out_type, final_norm,
+                         frozen_stages, norm_eval, init_cfg)
         arch = select_arch(arch, self.arch_zoo, ('embed_dims', 'num_heads', 'depth'))
         channels, depth = arch['embed_dims'], arch['depth']
         if shortcut_mode not in self.shortcut_modes:
             raise ValueError(f'Unknown shortcut_mode {shortcut_mode!r}; choose one of '
                              f'{sorted(self.shortcut_modes)}')
-        if out_type not in self.out_types:
-            raise ValueError(f'Unknown out_type {out_type!r}; choose one of {self.out_types}')
-        if pretrain_img_size % self.patch_size:
-            raise ValueError(f'pretrain_img_size must be a multiple of {self.patch_size}, '
-                             f'got {pretrain_img_size}')
-        self.out_type = out_type
-        self.final_norm = final_norm
-        self.with_cp = with_cp
-        self.pretrain_grid = (pretrain_img_size // self.patch_size, ) * 2
 
         self.patch_embed = PatchEmbed(channels, self.patch_size, in_channels)
-        self.cls_token = nn.Parameter(torch.zeros(1, 1, channels))
-        self.pos_embed = nn.Parameter(
-            torch.zeros(1, 1 + self.pretrain_grid[0] * self.pretrain_grid[1], channels))
+        self._build_class_token(channels)
 
         kind, num_shortcuts = self.shortcut_modes[shortcut_mode]
         drop_rates = torch.linspace(0, drop_path_rate, depth).tolist()
@@ -245,45 +230,22 @@ class AugViT(MultiScaleBackbone):
             AugViTBlock(channels, arch['num_heads'], mlp_ratio, kind, num_shortcuts, num_cir,
                         drop_rates[i], with_cp, norm_cfg, act_cfg) for i in range(depth))
         self.norm = build_norm_layer(norm_cfg, channels)[1]
-        self._init_layers()
+        init_transformer_weights(self.pos_embed, self.cls_token, self)
 
         self._setup_outputs([channels] * depth, [self.patch_size] * depth)
 
-    def _init_layers(self):
-        nn.init.trunc_normal_(self.pos_embed, std=.02)
-        nn.init.trunc_normal_(self.cls_token, std=.02)
-        for module in self.modules():
-            if isinstance(module, nn.Linear):
-                nn.init.trunc_normal_(module.weight, std=.02)
-                nn.init.zeros_(module.bias)
+    @property
+    def stages(self):
+        """The blocks (upstream's ``blocks``), each a stage of its own."""
+        return self.blocks
 
-    def _frozen_modules(self, num_stages):
-        frozen = [self.patch_embed, self.cls_token, self.pos_embed, *self.blocks[:num_stages]]
-        if num_stages == len(self.blocks):
-            frozen.append(self.norm)
-        return frozen
-
-    def _unused_modules(self):
-        last = max(self.out_indices)
-        # the final norm acts on the last block's output only, and only with final_norm
-        unused_norm = not self.final_norm or last < len(self.blocks) - 1
-        return [*self.blocks[last + 1:], *([self.norm] if unused_norm else [])]
+    def _stem_modules(self):
+        return [self.patch_embed, self.cls_token, self.pos_embed]
 
     def forward(self, x):
-        x, grid = self.patch_embed(x)
-        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)
-        x = x + resize_pos_embed(self.pos_embed, self.pretrain_grid, grid, num_extra_tokens=1)
-        outs = []
-        for i, block in enumerate(self.blocks[:max(self.out_indices) + 1]):
-            x = block(x)
-            if i not in self.out_indices:
-                continue
-            out = self.norm(x) if self.final_norm and i == len(self.blocks) - 1 else x
-            if self.out_type == 'cls_token':
-                outs.append(out[:, 0])
-            else:
-                outs.append(tokens_to_map(out[:, 1:], grid))
-        return tuple(outs)
+        tokens, hw = self.patch_embed(x)
+        outputs = self._run_stages(self._add_class_token(tokens, hw))
+        return tuple(self._token_output(i, block_tokens, hw) for i, block_tokens in outputs)
 
 
 # Official augmented-shortcut prefixes under ``blocks.{i}.`` -> mmghost's.

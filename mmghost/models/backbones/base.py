@@ -5,6 +5,10 @@ Subclasses build their layers (by default a ``stem`` and a ``stages`` list), the
 ``_frozen_modules(num_stages)`` where their layout differs. They report ``out_channels`` and
 ``out_strides`` (one entry per ``out_indices`` item) so necks, heads and tools read them instead
 of hand-typed lists (the detectron2 ``output_shape`` idea).
+
+The transformer families build on two subclasses: :class:`TransformerBackbone` (TNT, PyramidTNT,
+AugViT: the final norm) and :class:`IsotropicTransformer` (TNT, AugViT: the class token, the
+position embedding and the block outputs).
 """
 from dataclasses import dataclass
 from typing import Callable, Optional
@@ -13,7 +17,10 @@ import torch
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmengine.runner.checkpoint import CheckpointLoader
+from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
+
+from ..layers.transformer import resize_pos_embed, tokens_to_map
 
 
 def select_arch(arch, arch_zoo, required_keys):
@@ -328,13 +335,16 @@ class MultiScaleBackbone(BaseModule):
         """The stem, then the stages up to the last output; returns the ``out_indices`` maps."""
         return self._forward_stages(self.stem(x))
 
-    def _forward_stages(self, x):
-        outs = []
+    def _run_stages(self, x):
+        """Runs the stages on ``x`` up to the last output; yields ``(index, state)`` after each
+        stage of ``out_indices``."""
         for i, stage in enumerate(self.stages[:max(self.out_indices) + 1]):
             x = stage(x)
             if i in self.out_indices:
-                outs.append(self._stage_output(i, x))
-        return tuple(outs)
+                yield i, x
+
+    def _forward_stages(self, x):
+        return tuple(self._stage_output(i, state) for i, state in self._run_stages(x))
 
     def _stage_output(self, index, x):
         """What stage ``index`` returns: its map (a family may add an output norm)."""
@@ -428,3 +438,105 @@ class MultiScaleBackbone(BaseModule):
             print_log(f'{type(self).__name__}: not in {checkpoint}, newly initialised: '
                       + ', '.join(fresh), logger='current')
         print_log(f'{type(self).__name__}: loaded {checkpoint}', logger='current')
+
+
+class TransformerBackbone(MultiScaleBackbone):
+    """What the transformer families (TNT, PyramidTNT, AugViT) share: the modules before the
+    first stage (``_stem_modules()``) and upstream's final LayerNorm ``norm``, which acts on the
+    last stage's tokens when ``final_norm`` is set (:meth:`_final_tokens`).
+
+    ``frozen_stages=0`` freezes ``_stem_modules()``, ``i`` also ``stages[:i]`` (and ``norm``,
+    where built, with the last stage). ``norm`` is unused, so frozen, when the last stage is not
+    run or ``final_norm`` is off.
+
+    Arguments are those of :class:`MultiScaleBackbone`, and:
+
+    Args:
+        final_norm (bool): Apply ``norm`` to the last stage's tokens.
+    """
+
+    def __init__(self, in_channels, out_indices, frozen_stages, norm_eval, final_norm,
+                 init_cfg=None):
+        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, init_cfg)
+        self.final_norm = final_norm
+
+    def _stem_modules(self):
+        """The modules and parameters before the first stage."""
+        raise NotImplementedError
+
+    def _built_norm(self):
+        # a family may build the final norm only with final_norm (then checkpoints lack it)
+        return [self.norm] if hasattr(self, 'norm') else []
+
+    def _frozen_modules(self, num_stages):
+        frozen = [*self._stem_modules(), *self.stages[:num_stages]]
+        if num_stages == len(self.stages):
+            frozen += self._built_norm()
+        return frozen
+
+    def _unused_modules(self):
+        unused = list(super()._unused_modules())
+        if not self.final_norm or max(self.out_indices) < len(self.stages) - 1:
+            unused += self._built_norm()  # it acts on the last stage's output only
+        return unused
+
+    def _final_tokens(self, index, tokens):
+        """Stage ``index``'s tokens, through ``norm`` for the last stage with ``final_norm``."""
+        if self.final_norm and index == len(self.stages) - 1:
+            return self.norm(tokens)
+        return tokens
+
+
+class IsotropicTransformer(TransformerBackbone):
+    """What the isotropic transformers with a class token (TNT, AugViT) share.
+
+    The patch tokens of the ``patch_size`` grid get a class token in front and a learned
+    position embedding ``pos_embed`` (:meth:`_add_class_token`), stored for the
+    ``pretrain_img_size`` grid and resized bicubically to the input's. Each block is a stage of
+    its own (``out_indices`` and ``frozen_stages`` count blocks); a block's output
+    (:meth:`_token_output`) is its tokens, through the final norm for the last block with
+    ``final_norm``, as the ``(B, C)`` class token (``out_type='cls_token'``, the upstream
+    classifier's input) or the patch tokens as a ``(B, C, h, w)`` map (``'featmap'``).
+
+    Arguments are those of :class:`TransformerBackbone`, and:
+
+    Args:
+        pretrain_img_size (int): Image size of ``pos_embed``; a multiple of ``patch_size``.
+        out_type (str): ``'featmap'`` or ``'cls_token'``.
+    """
+
+    out_types = ('featmap', 'cls_token')
+    patch_size = 16
+
+    def __init__(self, in_channels, pretrain_img_size, out_indices, out_type, final_norm,
+                 frozen_stages, norm_eval, init_cfg=None):
+        super().__init__(in_channels, out_indices, frozen_stages, norm_eval, final_norm, init_cfg)
+        if out_type not in self.out_types:
+            raise ValueError(f'Unknown out_type {out_type!r}; choose one of {self.out_types}')
+        if pretrain_img_size % self.patch_size:
+            raise ValueError(f'pretrain_img_size must be a multiple of {self.patch_size}, '
+                             f'got {pretrain_img_size}')
+        self.out_type = out_type
+        self.pretrain_grid = (pretrain_img_size // self.patch_size, ) * 2
+
+    def _build_class_token(self, channels):
+        """Registers ``cls_token`` ``(1, 1, C)`` and ``pos_embed`` ``(1, 1 + h*w, C)`` (class
+        token entry first, then the pretrain grid), zeros until initialised. A family calls it
+        where they come in its checkpoints' key order."""
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, channels))
+        self.pos_embed = nn.Parameter(
+            torch.zeros(1, 1 + self.pretrain_grid[0] * self.pretrain_grid[1], channels))
+
+    def _add_class_token(self, tokens, hw):
+        """``(B, N, C)`` patch tokens on the ``hw`` grid -> ``(B, 1 + N, C)``, class token
+        first, position embedding added."""
+        tokens = torch.cat([self.cls_token.expand(tokens.shape[0], -1, -1), tokens], dim=1)
+        return tokens + resize_pos_embed(self.pos_embed, self.pretrain_grid, hw,
+                                         num_extra_tokens=1)
+
+    def _token_output(self, index, tokens, hw):
+        """What block ``index`` returns from its ``(B, 1 + N, C)`` tokens on the ``hw`` grid."""
+        tokens = self._final_tokens(index, tokens)
+        if self.out_type == 'cls_token':
+            return tokens[:, 0]
+        return tokens_to_map(tokens[:, 1:], hw)

@@ -15,6 +15,7 @@ from mmcv.cnn.bricks import DropPath
 from torch import nn
 
 from ...registry import MODELS
+from ..layers.grad_checkpoint import maybe_checkpoint
 from .base import (RELEASES, MultiScaleBackbone, OfficialModel, Weights, linear_cls_head,
                    rename_prefix, select_arch, unwrap_state_dict)
 
@@ -59,9 +60,7 @@ class Bottleneck(nn.Module):
         return self.act(self.drop_path(self.conv3(self.conv2(self.conv1(x)))) + shortcut)
 
     def forward(self, x):
-        if self.with_cp and x.requires_grad:
-            return torch.utils.checkpoint.checkpoint(self._inner_forward, x, use_reentrant=False)
-        return self._inner_forward(x)
+        return maybe_checkpoint(self, self._inner_forward, x)
 
 
 class GhostStage(nn.Module):
@@ -236,7 +235,6 @@ class GGhostRegNet(MultiScaleBackbone):
                              f'int(0.75 * group_width)), got {group_width!r}')
         if not 0 < cheap_ratio < 1:
             raise ValueError(f'cheap_ratio must be in (0, 1), got {cheap_ratio}')
-        self.with_cp = with_cp
 
         self.stem = ConvModule(in_channels, self.stem_channels, 3, 2, 1, norm_cfg=norm_cfg,
                                act_cfg=act_cfg)

@@ -108,7 +108,6 @@ class TinyNet(MultiScaleBackbone):
                              f'{depth!r}')
         if not 0 <= se_ratio < 1:
             raise ValueError(f'se_ratio must be in [0, 1), got {se_ratio}')
-        self.with_cp = with_cp
 
         self.stem = ConvModule(in_channels, STEM_CHANNELS, 3, 2, 1, norm_cfg=norm_cfg,
                                act_cfg=act_cfg)

@@ -122,7 +122,6 @@ class PyramidViG(VisionGNNBackbone):
             raise ValueError(f'reduce_ratios needs {self.num_stages} entries, got {reduce_ratios}')
         if pretrain_img_size % 32:
             raise ValueError(f'pretrain_img_size must be a multiple of 32, got {pretrain_img_size}')
-        self.with_cp = with_cp
         self.reduce_ratios = tuple(reduce_ratios)
 
         self.stem = nn.Sequential(
@@ -222,7 +221,6 @@ class ViG(VisionGNNBackbone):
         if pretrain_img_size % self.stem_stride:
             raise ValueError(f'pretrain_img_size must be a multiple of {self.stem_stride}, '
                              f'got {pretrain_img_size}')
-        self.with_cp = with_cp
 
         widths = [in_channels, channels // 8, channels // 4, channels // 2, channels]
         self.stem = nn.Sequential(

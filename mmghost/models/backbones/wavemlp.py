@@ -17,6 +17,8 @@ from mmcv.cnn.bricks import DropPath
 from torch import nn
 
 from ...registry import MODELS
+from ..layers.grad_checkpoint import maybe_checkpoint
+from ..layers.transformer import Mlp
 from .base import OLD_RELEASES, MultiScaleBackbone, OfficialModel, Weights, select_arch
 
 __all__ = ['WaveMLP', 'convert_official_wavemlp', 'convert_official_wavemlp_head']
@@ -53,19 +55,6 @@ class ConvEmbedding(nn.Module):
         if any(extra):
             x = F.pad(x, (0, extra[1], 0, extra[0]))
         return self.norm(self.proj(x))
-
-
-class ConvMlp(nn.Module):
-    """``fc1`` (1x1 conv), activation, ``fc2`` (1x1 conv), both convs with bias."""
-
-    def __init__(self, in_channels, hidden_channels, out_channels, act_cfg=dict(type='GELU')):
-        super().__init__()
-        self.fc1 = nn.Conv2d(in_channels, hidden_channels, 1)
-        self.act = build_activation_layer(act_cfg)
-        self.fc2 = nn.Conv2d(hidden_channels, out_channels, 1)
-
-    def forward(self, x):
-        return self.fc2(self.act(self.fc1(x)))
 
 
 def phase_conv(channels, phase):
@@ -106,7 +95,8 @@ class PhaseAwareTokenMixing(nn.Module):
                                bias=False)
         self.tfc_w = nn.Conv2d(2 * channels, channels, (7, 1), padding=(3, 0), groups=channels,
                                bias=False)
-        self.reweight = ConvMlp(channels, channels // 4, channels * 3, act_cfg)
+        self.reweight = Mlp(channels, channels // 4, act_cfg, out_channels=channels * 3,
+                            conv=True)
         self.proj = nn.Conv2d(channels, channels, 1)
         self.theta_h_conv = phase_conv(channels, phase)
         self.theta_w_conv = phase_conv(channels, phase)
@@ -145,7 +135,7 @@ class WaveBlock(nn.Module):
         self.norm1 = build_norm_layer(norm_cfg, channels)[1]
         self.attn = PhaseAwareTokenMixing(channels, phase, act_cfg)
         self.norm2 = build_norm_layer(norm_cfg, channels)[1]
-        self.mlp = ConvMlp(channels, int(channels * mlp_ratio), channels, act_cfg)
+        self.mlp = Mlp(channels, int(channels * mlp_ratio), act_cfg, conv=True)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
 
     def _inner_forward(self, x):
@@ -153,9 +143,7 @@ class WaveBlock(nn.Module):
         return x + self.drop_path(self.mlp(self.norm2(x)))
 
     def forward(self, x):
-        if self.with_cp and x.requires_grad:
-            return torch.utils.checkpoint.checkpoint(self._inner_forward, x, use_reentrant=False)
-        return self._inner_forward(x)
+        return maybe_checkpoint(self, self._inner_forward, x)
 
 
 @MODELS.register_module()
@@ -234,7 +222,6 @@ class WaveMLP(MultiScaleBackbone):
             raise ValueError(f'arch phase must be one of {self.phases}, got {phase!r}')
         norm_cfg = norm_cfg or arch.get('norm_cfg', self._gn)
         embed_norm_cfg = norm_cfg if arch.get('embed_norm', True) else None
-        self.with_cp = with_cp
 
         self.patch_embed = ConvEmbedding(in_channels, channels[0], 7, stride=4, padding=2,
                                          norm_cfg=embed_norm_cfg)

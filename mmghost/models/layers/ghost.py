@@ -9,12 +9,12 @@ import math
 
 import torch
 import torch.nn.functional as F
-import torch.utils.checkpoint as cp
 from mmcv.cnn import ConvModule, build_activation_layer
 from mmcv.cnn.bricks import DropPath
 from torch import nn
 
 from .channels import make_divisible
+from .grad_checkpoint import maybe_checkpoint
 
 _GATES = {'hard_sigmoid': F.hardsigmoid, 'sigmoid': torch.sigmoid}
 
@@ -194,6 +194,4 @@ class GhostBottleneck(nn.Module):
         return out.add_(self.shortcut(x))
 
     def forward(self, x):
-        if self.with_cp and x.requires_grad:
-            return cp.checkpoint(self._inner_forward, x, use_reentrant=False)
-        return self._inner_forward(x)
+        return maybe_checkpoint(self, self._inner_forward, x)

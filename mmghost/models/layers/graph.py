@@ -19,6 +19,8 @@ from mmcv.cnn.bricks import DropPath
 from torch import nn
 
 from .conv import conv_norm_act
+from .grad_checkpoint import maybe_checkpoint
+from .transformer import resize_map
 
 # Largest number of query-key distances one KNN chunk holds (64 MiB in float32).
 KNN_CHUNK_ELEMENTS = 1 << 24
@@ -135,8 +137,7 @@ def official_relative_pos(channels, side, reduce_ratio):
     emb = sincos_grid_embedding(channels, side, side)
     n = side * side
     relative = (2 * emb @ emb.T / channels).float()[None, None]
-    relative = F.interpolate(relative, size=(n, n // reduce_ratio**2), mode='bicubic',
-                             align_corners=False)
+    relative = resize_map(relative, (n, n // reduce_ratio**2))
     return -relative[0]
 
 
@@ -296,6 +297,4 @@ class ViGBlock(nn.Module):
         return self.ffn(self.grapher(x))
 
     def forward(self, x):
-        if self.with_cp and x.requires_grad:
-            return torch.utils.checkpoint.checkpoint(self._inner_forward, x, use_reentrant=False)
-        return self._inner_forward(x)
+        return maybe_checkpoint(self, self._inner_forward, x)

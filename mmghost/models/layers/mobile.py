@@ -3,12 +3,12 @@
 Semantics follow timm's EfficientNet blocks, which the official TinyNet code builds on
 (huawei-noah/Efficient-AI-Backbones, ``tinynet_pytorch``); written anew with mmcv bricks.
 """
-import torch
 from mmcv.cnn import ConvModule
 from mmcv.cnn.bricks import DropPath
 from torch import nn
 
 from .ghost import SqueezeExcite
+from .grad_checkpoint import maybe_checkpoint
 
 
 class InvertedResidual(nn.Module):
@@ -65,6 +65,4 @@ class InvertedResidual(nn.Module):
         return x + self.drop_path(out) if self.has_residual else out
 
     def forward(self, x):
-        if self.with_cp and x.requires_grad:
-            return torch.utils.checkpoint.checkpoint(self._inner_forward, x, use_reentrant=False)
-        return self._inner_forward(x)
+        return maybe_checkpoint(self, self._inner_forward, x)

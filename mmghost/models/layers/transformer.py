@@ -1,8 +1,10 @@
-"""Transformer pieces shared by the token-based families (TNT, PyramidTNT, ViT-like models).
+"""Transformer pieces shared by the token-based families (TNT, PyramidTNT, AugViT; Wave-MLP
+uses the MLP).
 
 * :class:`Mlp` and :class:`MultiheadAttention` keep the official models' parameter layouts
   (``fc1``/``fc2``; ``qkv``, ``qk`` + ``v`` or ``q`` + ``kv`` projections), so official weights
-  load by renaming prefixes only.
+  load by renaming prefixes only; :func:`init_transformer_weights` is their upstream
+  initialisation.
 * Inputs of any size: :func:`pad_to_multiple` pads an image at the bottom and right to whole
   patches (mmcv's ``AdaptivePadding`` in ``'corner'`` mode, as the mmdet / mmseg ViTs do), so a
   patch grid is ``ceil(H / patch)`` by ``ceil(W / patch)``; :class:`PatchEmbed` is the ViT patch
@@ -14,6 +16,8 @@
   GNN). Each returns the stored tensor itself when the grids match, so a model at its training
   size is unchanged.
 """
+from functools import partial
+
 import torch
 import torch.nn.functional as F
 from mmcv.cnn import build_activation_layer, build_norm_layer
@@ -112,19 +116,26 @@ class PatchEmbed(nn.Module):
 
 
 class Mlp(nn.Module):
-    """``fc2(act(fc1(x)))`` on the last dimension.
+    """``fc2(act(fc1(x)))`` on the channels: the last dimension of tokens (Linear layers) or,
+    with ``conv=True``, dimension 1 of ``(B, C, H, W)`` maps (1x1 convs with bias, Wave-MLP's
+    layout).
 
     Args:
-        channels (int): Input and output channels.
+        channels (int): Input channels.
         hidden_channels (int): Hidden channels.
         act_cfg (dict): Defaults to ``dict(type='GELU')`` (exact GELU).
+        out_channels (int, optional): Output channels. Defaults to None: ``channels``.
+        conv (bool): 1x1 convs on maps instead of Linear layers on tokens. Defaults to False.
     """
 
-    def __init__(self, channels, hidden_channels, act_cfg=dict(type='GELU')):
+    def __init__(self, channels, hidden_channels, act_cfg=dict(type='GELU'), out_channels=None,
+                 conv=False):
         super().__init__()
-        self.fc1 = nn.Linear(channels, hidden_channels)
+        out_channels = channels if out_channels is None else out_channels
+        layer = partial(nn.Conv2d, kernel_size=1) if conv else nn.Linear
+        self.fc1 = layer(channels, hidden_channels)
         self.act = build_activation_layer(act_cfg)
-        self.fc2 = nn.Linear(hidden_channels, channels)
+        self.fc2 = layer(hidden_channels, out_channels)
 
     def forward(self, x):
         return self.fc2(self.act(self.fc1(x)))
@@ -207,3 +218,23 @@ class MultiheadAttention(nn.Module):
             attn_bias = attn_bias.to(q.dtype)
         x = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_bias)
         return self.proj(x.transpose(1, 2).flatten(2))
+
+
+def init_transformer_weights(*parts):
+    """Upstream's (timm / DeiT) initialisation of ``parts``, in the order given, which fixes the
+    random draws and so the seeded values: a parameter (class token, position embedding) is
+    drawn truncated-normal (std 0.02); a module gets truncated-normal (std 0.02) weights and zero
+    biases in all its Linear layers. LayerNorms and convs keep torch's defaults.
+
+    Args:
+        *parts (nn.Parameter | nn.Module): What to initialise.
+    """
+    for part in parts:
+        if isinstance(part, nn.Parameter):
+            nn.init.trunc_normal_(part, std=.02)
+            continue
+        for module in part.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.trunc_normal_(module.weight, std=.02)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
