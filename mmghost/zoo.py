@@ -105,19 +105,21 @@ COLLECTIONS = (
 )
 
 # Downstream figures the papers report for the setup of a config (the upstream repository
-# publishes none), collected by research/upstream-facts.md from listings of the papers' tables.
-# Never reproduced here: the metafiles and READMEs label them so.
+# publishes none), taken from third-party listings of the papers' tables. Never reproduced here:
+# the metafiles and READMEs label them so.
+_VIG_PAPER = 'the Vision GNN paper (arXiv 2206.00272)'
+_LISTED = 'as listed by a third party'
 REPORTED = {
     HEADLINE: [dict(Task='Object Detection', Dataset='COCO', Metrics={'box AP': 41.8},
-                    Source='the Vision GNN paper (arXiv 2206.00272), RetinaNet 1x')],
+                    Source=f'{_VIG_PAPER}, RetinaNet 1x, {_LISTED}')],
     'configs/vig/mask-rcnn_pvig-s_fpn_1x_coco.py': [
         dict(Task='Object Detection', Dataset='COCO', Metrics={'box AP': 42.6},
-             Source='the Vision GNN paper (arXiv 2206.00272), Mask R-CNN 1x'),
+             Source=f'{_VIG_PAPER}, Mask R-CNN 1x, {_LISTED}'),
         dict(Task='Instance Segmentation', Dataset='COCO', Metrics={'mask AP': 39.4},
-             Source='the Vision GNN paper (arXiv 2206.00272), Mask R-CNN 1x')],
+             Source=f'{_VIG_PAPER}, Mask R-CNN 1x, {_LISTED}')],
     'configs/pyramid_tnt/retinanet_ptnt-s_fpn_1x_coco.py': [
         dict(Task='Object Detection', Dataset='COCO', Metrics={'box AP': 42.0},
-             Source='the PyramidTNT paper (arXiv 2201.00978), RetinaNet 1x')],
+             Source=f'the PyramidTNT paper (arXiv 2201.00978), RetinaNet 1x, {_LISTED}')],
 }
 FLOPS_CONVENTION = ("mmengine's FLOP counter (mmengine.analysis), one multiply-add = 1 FLOP as "
                     'the upstream papers count; operators it does not know (e.g. the graph '
@@ -306,7 +308,8 @@ def metafile_text(data):
     header = ('# Generated from the code by tools/analysis_tools/model_zoo.py: do not edit.\n'
               '# Parameters are exact; FLOPs follow each collection\'s "FLOPs Convention" at\n'
               '# "Input Shape"; Results are figures reported upstream, never reproduced here.\n')
-    return header + yaml.safe_dump(data, sort_keys=False, width=100, allow_unicode=True)
+    return header + yaml.safe_dump(data, sort_keys=False, width=100, allow_unicode=True,
+                                   default_flow_style=None)
 
 
 # ---------------------------------------------------------------------------- README tables
