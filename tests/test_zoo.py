@@ -97,3 +97,13 @@ def test_model_zoo_tool_check_mode_finds_stale_tables(tmp_path, monkeypatch):
         readme.write_text(f.read().replace('| [vig]', '| [edited]'))
     monkeypatch.setattr(zoo, 'REPO_ROOT', str(tmp_path))
     assert tool.main(['--tables-only', '--check']) == 1
+
+
+def test_speed_fields_follow_mmdets_inference_time_schema():
+    """What ``--speed cpu`` records (the values are machine figures, not checked)."""
+    measured = zoo.measure_speed('configs/tinynet/tinynet_e_in1k.py', warmup=0, repeats=1)
+    assert set(measured) == set(zoo.MEASURED_KEYS)
+    [latency] = measured['inference time (ms/im)']
+    assert set(latency) == {'value', 'hardware', 'backend', 'batch size', 'mode', 'resolution'}
+    assert latency['value'] > 0 and latency['resolution'] == '106x106'
+    assert latency['batch size'] == 1 and latency['mode'] == 'FP32'

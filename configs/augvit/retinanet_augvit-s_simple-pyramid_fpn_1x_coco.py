@@ -6,11 +6,6 @@ _base_ = ['../_base_/recipes/retinanet_fpn_1x_coco.py', '../_base_/backbones/aug
 model = dict(
     data_preprocessor=_base_.img_norm,
     backbone=_base_.augvit_backbone,
-    # in_channels = backbone.out_channels (384)
-    neck=[
-        dict(type='mmghost.SimplePyramid', in_channels=384, out_channels=256,
-             scale_factors=(2, 1, 0.5)),
-        dict(type='FPN', in_channels=[256, 256, 256], out_channels=256, start_level=0,
-             add_extra_convs='on_input', num_outs=5)
-    ])
+    # mmghost.SimplePyramid (in_channels = backbone.out_channels, 384) + the recipe's neck
+    neck=[dict(_base_.simple_pyramid_neck[0], in_channels=384), _base_.simple_pyramid_neck[1]])
 optim_wrapper = dict(paramwise_cfg=_base_.paramwise_cfg)

@@ -5,9 +5,6 @@ _base_ = ['../_base_/recipes/mask-rcnn_fpn_1x_coco.py', '../_base_/backbones/tnt
 model = dict(
     data_preprocessor=_base_.img_norm,
     backbone=_base_.tnt_backbone,
-    # in_channels = backbone.out_channels (384)
-    neck=[
-        dict(type='mmghost.SimplePyramid', in_channels=384, out_channels=256),
-        dict(type='FPN', in_channels=[256, 256, 256, 256], out_channels=256, num_outs=5)
-    ])
+    # mmghost.SimplePyramid (in_channels = backbone.out_channels, 384) + the recipe's neck
+    neck=[dict(_base_.simple_pyramid_neck[0], in_channels=384), _base_.simple_pyramid_neck[1]])
 optim_wrapper = dict(paramwise_cfg=_base_.paramwise_cfg)

@@ -5,11 +5,6 @@ _base_ = ['../_base_/recipes/yolox_8xb8-300e_coco.py', '../_base_/backbones/tnt.
 model = dict(
     data_preprocessor=_base_.img_norm,
     backbone=_base_.tnt_backbone,
-    # in_channels = backbone.out_channels (384)
-    neck=[
-        dict(type='mmghost.SimplePyramid', in_channels=384, out_channels=160,
-             scale_factors=(2, 1, 0.5)),
-        dict(type='YOLOXPAFPN', in_channels=[160, 160, 160], out_channels=160, num_csp_blocks=1,
-             norm_cfg=dict(type='BN', momentum=0.03, eps=0.001), act_cfg=dict(type='Swish'))
-    ])
+    # mmghost.SimplePyramid (in_channels = backbone.out_channels, 384) + the recipe's neck
+    neck=[dict(_base_.simple_pyramid_neck[0], in_channels=384), _base_.simple_pyramid_neck[1]])
 optim_wrapper = dict(paramwise_cfg=_base_.paramwise_cfg)

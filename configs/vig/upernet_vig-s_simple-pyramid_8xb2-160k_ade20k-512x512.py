@@ -6,8 +6,8 @@ _base_ = ['../_base_/recipes/upernet_8xb2-160k_ade20k-512x512.py', '../_base_/ba
 model = dict(
     data_preprocessor=_base_.img_norm,
     backbone=_base_.vig_backbone,
-    # in_channels = backbone.out_channels (320)
-    neck=dict(type='mmghost.SimplePyramid', in_channels=320, out_channels=256),
+    # mmghost.SimplePyramid: in_channels = backbone.out_channels (320)
+    neck=dict(_base_.simple_pyramid_neck, in_channels=320),
     decode_head=dict(in_channels=[256, 256, 256, 256]),
     auxiliary_head=dict(in_channels=256))  # in_index 2: the stride-16 pyramid level
 optim_wrapper = dict(paramwise_cfg=_base_.paramwise_cfg)

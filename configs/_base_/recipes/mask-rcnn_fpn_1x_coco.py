@@ -21,3 +21,11 @@ optim_wrapper = dict(
     optimizer=dict(_delete_=True, type='AdamW', lr=0.0001, betas=(0.9, 0.999),
                    weight_decay=0.05),
     paramwise_cfg=dict(norm_decay_mult=0.))
+
+# the neck for a stride-16 (isotropic) backbone: mmghost.SimplePyramid (ViTDet's simple pyramid)
+# turns its map into strides 4/8/16/32 for this FPN; a config adds the pyramid's in_channels:
+# neck=[dict(_base_.simple_pyramid_neck[0], in_channels=C), _base_.simple_pyramid_neck[1]]
+simple_pyramid_neck = [
+    dict(type='mmghost.SimplePyramid', out_channels=256),
+    dict(type='FPN', in_channels=[256, 256, 256, 256], out_channels=256, num_outs=5)
+]

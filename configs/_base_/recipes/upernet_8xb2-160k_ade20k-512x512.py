@@ -27,3 +27,9 @@ param_scheduler = [
 train_dataloader = dict(batch_size=2)
 val_dataloader = dict(batch_size=1)
 test_dataloader = val_dataloader
+
+# the neck for a stride-16 (isotropic) backbone: mmghost.SimplePyramid (ViTDet's simple pyramid)
+# turns its map into strides 4/8/16/32 of 256 channels; a config adds its in_channels and the
+# heads' (neck=dict(_base_.simple_pyramid_neck, in_channels=C),
+# decode_head=dict(in_channels=[256] * 4), auxiliary_head=dict(in_channels=256))
+simple_pyramid_neck = dict(type='mmghost.SimplePyramid', out_channels=256)

@@ -117,3 +117,12 @@ custom_hooks = [
 
 # base_batch_size = 8 GPUs x 8 images per GPU
 auto_scale_lr = dict(base_batch_size=64)
+
+# the neck for a stride-16 (isotropic) backbone: mmghost.SimplePyramid (ViTDet's simple pyramid)
+# turns its map into strides 8/16/32 for this PAFPN; a config adds the pyramid's in_channels:
+# neck=[dict(_base_.simple_pyramid_neck[0], in_channels=C), _base_.simple_pyramid_neck[1]]
+simple_pyramid_neck = [
+    dict(type='mmghost.SimplePyramid', out_channels=160, scale_factors=(2, 1, 0.5)),
+    dict(type='YOLOXPAFPN', in_channels=[160, 160, 160], out_channels=160, num_csp_blocks=1,
+         norm_cfg=dict(type='BN', momentum=0.03, eps=0.001), act_cfg=dict(type='Swish'))
+]
