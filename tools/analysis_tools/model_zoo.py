@@ -1,8 +1,8 @@
 """Generates the model zoo from the code: configs/<family>/metafile.yml and the zoo tables of
 configs/<family>/README.md and README.md. No dataset and no download is needed.
 
-    python tools/analysis_tools/model_zoo.py [--family vig ...] [--speed cpu|cuda]
-        [--warmup 1] [--repeats 3] [--check]
+    python tools/analysis_tools/model_zoo.py [--family vig ...] [--speed cpu|cuda [--speed-only]]
+        [--warmup 1] [--repeats 3] [--threads N] [--tables-only] [--check]
 
 For every det / seg config of a family (and the headline config, in ``vig``) and every
 classification config (``<official name>_in1k.py``):
@@ -15,7 +15,8 @@ classification config (``<official name>_in1k.py``):
 
 ``--speed cpu`` (or ``cuda``) also measures the predict latency (median of ``--repeats`` after
 ``--warmup``) and peak memory of each config at the same input, each in a fresh child process;
-without it the figures already recorded in the metafile are kept. ``--tables-only`` re-renders
+without it the figures already recorded in the metafile are kept. ``--speed-only`` measures the
+entries of the committed metafiles and changes nothing else. ``--tables-only`` re-renders
 the README tables from the committed metafiles, building nothing. ``--check`` writes nothing
 and exits 1 when a committed file differs from what the code gives (recorded latency and
 memory are not compared).
@@ -37,6 +38,8 @@ def parse_args(argv=None):
                         help='only these family folders (default: all)')
     parser.add_argument('--speed', choices=['cpu', 'cuda'],
                         help='measure latency and peak memory on this device')
+    parser.add_argument('--speed-only', action='store_true',
+                        help='with --speed: measure only, keep the rest of the metafiles')
     parser.add_argument('--warmup', type=int, default=1, help='untimed runs first')
     parser.add_argument('--repeats', type=int, default=3, help='timed runs (median)')
     parser.add_argument('--threads', type=int, help='torch CPU threads for --speed cpu')
@@ -45,6 +48,8 @@ def parse_args(argv=None):
     parser.add_argument('--tables-only', action='store_true',
                         help='only re-render the README tables from the metafiles')
     args = parser.parse_args(argv)
+    if args.speed_only and not args.speed:
+        parser.error('--speed-only needs --speed cpu or --speed cuda')
     if args.speed == 'cuda':
         import torch
         if not torch.cuda.is_available():
@@ -53,18 +58,23 @@ def parse_args(argv=None):
 
 
 def family_entries(folder, args, recorded):
-    """The metafile entries of a family folder, measured figures kept from ``recorded``."""
+    """The metafile entries of a family folder, measured figures kept from ``recorded``
+    (``--speed-only``: the recorded entries, with new measured figures)."""
     from mmghost.profiling import run_in_child
+    if args.speed_only:
+        paths = list(recorded)
+    else:
+        paths = zoo.config_files('det_seg', folder) + zoo.config_files('cls', folder)
     entries = []
-    for path in zoo.config_files('det_seg', folder) + zoo.config_files('cls', folder):
+    for path in paths:
         print(f'{path}', file=sys.stderr, flush=True)
-        entry = zoo.model_entry(path)
+        entry = recorded[path] if args.speed_only else zoo.model_entry(path)
         if args.speed:
             measured = run_in_child(zoo.measure_speed, threads=args.threads, path=path,
                                     device=args.speed, warmup=args.warmup,
                                     repeats=args.repeats)
         else:
-            measured = {k: v for k, v in recorded.get(path, {}).items()
+            measured = {k: v for k, v in recorded.get(path, {}).get('Metadata', {}).items()
                         if k in zoo.MEASURED_KEYS}
         entry['Metadata'].update(measured)
         entries.append(entry)
@@ -74,7 +84,7 @@ def family_entries(folder, args, recorded):
 def recorded_figures(folder):
     if not osp.exists(zoo.metafile_path(folder)):
         return {}
-    return {m['Config']: m['Metadata'] for m in zoo.read_metafile(folder)['Models']}
+    return {m['Config']: m for m in zoo.read_metafile(folder)['Models']}
 
 
 def write_or_compare(path, text, check):
