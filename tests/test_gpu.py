@@ -23,3 +23,13 @@ def test_gpu_training_step_at_detection_size():
     sum(o.mean() for o in outs).backward()
     assert [o.shape[-2:] for o in outs] == [(200, 304), (100, 152), (50, 76), (25, 38)]
     assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+
+
+def test_model_zoo_measures_gpu_latency():
+    """``tools/analysis_tools/model_zoo.py --speed cuda``'s measurement of one config."""
+    from mmghost import zoo
+    measured = zoo.measure_speed('configs/tinynet/tinynet_e_in1k.py', device='cuda', warmup=1,
+                                 repeats=2)
+    [latency] = measured['inference time (ms/im)']
+    assert latency['value'] > 0 and latency['hardware'] == torch.cuda.get_device_name()
+    assert measured['Peak Memory (MiB)'][0]['measure'] == 'peak allocated'
