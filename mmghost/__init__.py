@@ -12,10 +12,11 @@ from . import engine  # noqa: F401  (registers BitExactResumeHook in mmengine's 
 from .models import *  # noqa: F401,F403
 from .official import OFFICIAL_MODELS, official_backbone_cfg
 from .registry import MODELS, register_in_downstream
+from .swap import swap_backbone
 
 __version__ = '0.1.0'
 
 register_safe_loaders()
 register_in_downstream()
 
-__all__ = ['MODELS', 'OFFICIAL_MODELS', 'official_backbone_cfg', '__version__']
+__all__ = ['MODELS', 'OFFICIAL_MODELS', 'official_backbone_cfg', 'swap_backbone', '__version__']

@@ -1,0 +1,335 @@
+"""Swap an mmghost backbone into an existing mmdet / mmseg config.
+
+:func:`plan_swap` reads the source config, finds the strides its neck (mmdet) or heads (mmseg)
+consume by running the source backbone once, picks the official model's ``out_indices`` with
+those strides (an isotropic model gets ``mmghost.SimplePyramid`` in front of the neck) and lists
+every change, each with the reason: the backbone and its official weights, the channels of every
+neck / head input, the family's normalisation, ``model.pretrained=None`` for mmseg, the family's
+optimizer and ``custom_imports``. :func:`swap_backbone` applies them to a ``Config``;
+``tools/swap_backbone.py`` writes them as a short config inheriting the source.
+"""
+import copy
+import importlib
+import os.path as osp
+from dataclasses import dataclass
+
+import torch
+
+IMAGENET_NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])
+SIGNED_NORM = dict(mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5])
+# the ImageNet normalisation each family is trained with, RGB (its classification configs' too)
+NORMALISATION = {'mmghost.PyramidViG': SIGNED_NORM, 'mmghost.ViG': SIGNED_NORM,
+                 'mmghost.TNT': SIGNED_NORM, 'mmghost.PyramidTNT': SIGNED_NORM,
+                 'mmghost.AugViT': SIGNED_NORM}
+# the no-weight-decay keys of the transformer and graph families (their configs' paramwise_cfg)
+NO_DECAY_KEYS = {'mmghost.PyramidViG': ('pos_embed', ), 'mmghost.ViG': ('pos_embed', ),
+                 'mmghost.TNT': ('pos_embed', 'cls_token', 'relative_pos'),
+                 'mmghost.PyramidTNT': ('pos_embed', 'cls_token', 'relative_pos'),
+                 'mmghost.AugViT': ('pos_embed', 'cls_token')}
+# the AdamW of this repo's recipes (mmdet's and mmseg's transformer-backbone configs)
+ADAMW = {'mmdet': dict(type='AdamW', lr=0.0001, betas=(0.9, 0.999), weight_decay=0.05),
+         'mmseg': dict(type='AdamW', lr=0.00006, betas=(0.9, 0.999), weight_decay=0.01)}
+NECKS = ('FPN', 'PAFPN', 'YOLOXPAFPN', 'ChannelMapper', 'CSPNeXtPAFPN')
+SEG_HEADS = ('UPerHead', 'FCNHead', 'ASPPHead', 'DepthwiseSeparableASPPHead', 'PSPHead',
+             'FPNHead', 'SegformerHead')
+PROBE_SIZE = 256  # divisible by every stride up to 64
+
+
+@dataclass
+class Change:
+    """One override of the swapped config: ``key`` (dotted, from the config root), ``value``
+    and ``why`` (the one-line comment written next to it)."""
+    key: str
+    value: object
+    why: str
+
+
+def config_file(source):
+    """A config path, or ``package::path`` for a config shipped inside an installed OpenMMLab
+    package (``'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'``), as a file path."""
+    if '::' not in source:
+        if not osp.isfile(source):
+            raise FileNotFoundError(f'config {source!r} not found')
+        return source
+    package, path = source.split('::', 1)
+    try:
+        root = osp.dirname(importlib.import_module(package).__file__)
+    except ImportError as error:
+        raise FileNotFoundError(f'{source!r}: package {package!r} is not installed') from error
+    found = osp.join(root, '.mim', 'configs', path)
+    if not osp.isfile(found):
+        raise FileNotFoundError(f'{source!r}: no config {path!r} in {package} ({found})')
+    return found
+
+
+def _registry(task):
+    return importlib.import_module(f'{task}.registry').MODELS
+
+
+def _scoped_build(task, cfg):
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope(task):
+        return _registry(task).build(copy.deepcopy(cfg))
+
+
+def output_strides(task, backbone_cfg, in_channels=3):
+    """The strides of a backbone's outputs, measured on a ``PROBE_SIZE`` square input."""
+    cfg = dict(copy.deepcopy(backbone_cfg), init_cfg=None)
+    cfg.pop('pretrained', None)
+    backbone = _scoped_build(task, cfg)
+    backbone.eval()  # some backbones' train() (mmdet's ResNet) returns None
+    with torch.no_grad():
+        outs = backbone(torch.zeros(1, in_channels, PROBE_SIZE, PROBE_SIZE))
+    return [PROBE_SIZE // out.shape[-1] for out in outs]
+
+
+def _number(value):
+    return int(value) if value == int(value) else value
+
+
+def _type(cfg):
+    return cfg['type'].split('.')[-1]
+
+
+def _check_supported(task, model):
+    if task == 'mmdet':
+        necks = model.neck if isinstance(model.neck, list) else [model.neck]
+        if _type(necks[0]) not in NECKS:
+            raise ValueError(
+                f'neck {necks[0]["type"]!r} is not supported by swap_backbone (supported: '
+                f'{list(NECKS)}); set model.neck.in_channels yourself to the backbone\'s '
+                'out_channels (printed by swap_backbone with --dry-run)')
+        return
+    for key in ('decode_head', 'auxiliary_head'):
+        heads = model.get(key) or []
+        for head in heads if isinstance(heads, list) else [heads]:
+            if _type(head) not in SEG_HEADS:
+                raise ValueError(
+                    f'model.{key} {head["type"]!r} is not supported by swap_backbone (supported: '
+                    f'{list(SEG_HEADS)}); set its in_channels (and in_index) yourself from the '
+                    "backbone's out_channels")
+
+
+def _backbone_plan(task, name, strides, in_channels, pretrained, overrides):
+    """The new backbone config, its output channels and, for an isotropic model, the
+    SimplePyramid scale factors producing ``strides``."""
+    from mmghost.official import OFFICIAL_MODELS, official_backbone_cfg
+    if name not in OFFICIAL_MODELS:
+        raise ValueError(f'{name!r} is not an official model; choose from '
+                         f'{sorted(OFFICIAL_MODELS)}')
+    weights = OFFICIAL_MODELS[name].weights
+    init_cfg = (dict(type='Pretrained', checkpoint=weights.url) if pretrained and weights
+                else None)
+    probe = _scoped_build(task, official_backbone_cfg(name, init_cfg=None, **overrides))
+    stage_strides = list(probe.stage_strides)
+    if len(set(stage_strides)) == 1:  # isotropic: one stride-16 map, rescaled
+        scales = tuple(_number(stage_strides[0] / s) for s in strides)
+        out_indices = (-1, )
+    else:
+        missing = [s for s in strides if s not in stage_strides]
+        if missing:
+            raise ValueError(f'{name} has no output at stride {missing} (its stages: strides '
+                             f'{stage_strides}); the source consumes strides {strides}')
+        # the last stage of each stride: the deepest features (e.g. GhostNet's final 1x1 conv)
+        out_indices = tuple(max(i for i, s in enumerate(stage_strides) if s == stride)
+                            for stride in strides)
+        scales = None
+    cfg = official_backbone_cfg(name, out_indices=out_indices, init_cfg=init_cfg, **overrides)
+    if in_channels != 3:
+        cfg['in_channels'] = in_channels
+    backbone = _scoped_build(task, dict(cfg, init_cfg=None))
+    return cfg, list(backbone.out_channels), scales
+
+
+def plan_swap(cfg, name, pretrained=True, **backbone_overrides):
+    """The changes that put the official model ``name`` into the config ``cfg``.
+
+    Args:
+        cfg (mmengine.Config): An mmdet or mmseg config (loaded with ``Config.fromfile``).
+        name (str): An official model name (``mmghost.OFFICIAL_MODELS``).
+        pretrained (bool): Start from the official ImageNet weights (its URL).
+        **backbone_overrides: Backbone arguments to set (``frozen_stages``, ``with_cp``, ...).
+
+    Returns:
+        tuple[list[Change], dict]: The changes, and a report: the source and new strides and
+        channels.
+
+    Raises:
+        ValueError: the config is not mmdet / mmseg, its neck or heads are not supported, or the
+            model has no output at a stride the source consumes.
+    """
+    from mmghost.runtime import setup_task
+    task = setup_task(cfg)
+    if task not in ('mmdet', 'mmseg'):
+        raise ValueError(f'swap_backbone works on mmdet and mmseg configs; this one is {task}')
+    model = cfg.model
+    _check_supported(task, model)
+    in_channels = model.backbone.get('in_channels', 3)
+    source_strides = output_strides(task, model.backbone, in_channels)
+    backbone, channels, scales = _backbone_plan(task, name, source_strides, in_channels,
+                                                pretrained, backbone_overrides)
+    changes = [Change('model.backbone', dict(_delete_=True, **backbone),
+                      f'{name}, outputs at strides {source_strides} as the source backbone'
+                      + ('' if backbone.get('init_cfg') else ', random init'))]
+    if scales:  # an isotropic model: SimplePyramid makes the strides the source consumes
+        changes += _pyramid_changes(task, model, channels[0], scales)
+    elif task == 'mmdet':
+        changes.append(Change('model.neck.in_channels', channels,
+                              "= the backbone's out_channels"))
+    else:
+        changes += _seg_head_changes(model, channels)
+    if task == 'mmseg' and model.get('pretrained') is not None:
+        changes.append(Change('model.pretrained', None,
+                              'the backbone loads its own weights (init_cfg)'))
+    norm = NORMALISATION.get(backbone['type'], IMAGENET_NORM)
+    changes.append(Change('model.data_preprocessor', dict(norm, bgr_to_rgb=True),
+                          f'{name} is trained on RGB '
+                          + ('scaled to [-1, 1]' if norm is SIGNED_NORM else
+                             'with the ImageNet mean / std')))
+    changes += _optimizer_changes(task, cfg, backbone['type'])
+    imports = list(cfg.get('custom_imports', {}).get('imports', []))
+    changes.append(Change('custom_imports',
+                          dict(imports=imports + [i for i in ['mmghost'] if i not in imports],
+                               allow_failed_imports=False), 'registers the mmghost backbones'))
+    report = dict(task=task, strides=source_strides, out_indices=backbone['out_indices'],
+                  channels=channels, pyramid_scales=scales)
+    return changes, report
+
+
+def _pyramid_changes(task, model, channels, scales):
+    pyramid = dict(type='mmghost.SimplePyramid', in_channels=channels, scale_factors=scales)
+    if task == 'mmdet':
+        neck = model.neck[-1] if isinstance(model.neck, list) else model.neck
+        width = neck['out_channels'] if isinstance(neck.get('out_channels'), int) else 256
+        pyramid['out_channels'] = width
+        return [Change('model.neck', [pyramid, dict(neck, in_channels=[width] * len(scales))],
+                       'SimplePyramid turns the stride-16 map into the strides the source '
+                       'neck consumes')]
+    pyramid['out_channels'] = 256
+    return [Change('model.neck', pyramid, 'SimplePyramid turns the stride-16 map into the '
+                   'strides the heads consume')] + _seg_head_changes(model, [256] * len(scales))
+
+
+def _seg_head_changes(model, channels):
+    changes = []
+    for key in ('decode_head', 'auxiliary_head'):
+        heads = model.get(key)
+        if not heads:
+            continue
+        updated = [_seg_head(head, channels) for head in
+                   (heads if isinstance(heads, list) else [heads])]
+        changes.append(Change(f'model.{key}', updated if isinstance(heads, list) else updated[0],
+                              "in_channels = the backbone's out_channels at in_index"))
+    return changes
+
+
+def _seg_head(head, channels):
+    index = head.get('in_index', -1)
+    updated = dict(head, in_channels=([channels[i] for i in index] if isinstance(index, list)
+                                      else channels[index]))
+    if 'c1_in_channels' in head:  # DepthwiseSeparableASPPHead's low-level input: stride 4
+        updated['c1_in_channels'] = channels[0]
+    return updated
+
+
+def _optimizer_changes(task, cfg, backbone_type):
+    keys = NO_DECAY_KEYS.get(backbone_type)
+    if keys is None:
+        return []
+    paramwise = dict(norm_decay_mult=0., custom_keys={k: dict(decay_mult=0.) for k in keys})
+    return [Change('optim_wrapper', dict(_delete_=True, type='OptimWrapper',
+                                         optimizer=ADAMW[task], paramwise_cfg=paramwise,
+                                         **({'clip_grad': cfg.optim_wrapper['clip_grad']}
+                                            if cfg.optim_wrapper.get('clip_grad') else {})),
+                   'AdamW without decay on norms and embeddings, as the family\'s own configs')]
+
+
+def swap_backbone(cfg, name, pretrained=True, **backbone_overrides):
+    """``cfg`` (an mmdet / mmseg ``Config``) with the official model ``name`` as its backbone:
+    :func:`plan_swap`'s changes applied to a copy."""
+    from mmengine.config import Config
+    changes, _ = plan_swap(cfg, name, pretrained, **backbone_overrides)
+    swapped = Config(copy.deepcopy(cfg.to_dict()))
+    for change in changes:
+        swapped.merge_from_dict({change.key: copy.deepcopy(change.value)})
+    return swapped
+
+
+# ---------------------------------------------------------------------------- validation
+def _synthetic_batch(task, model_cfg, size=(256, 320)):
+    """Two random images with ground truth (boxes, labels and masks for mmdet; a label map for
+    mmseg), as a dataloader delivers them."""
+    height, width = size
+    generator = torch.Generator().manual_seed(0)
+    inputs = [torch.randint(0, 256, (3, height, width), dtype=torch.uint8, generator=generator)
+              for _ in range(2)]
+    meta = dict(img_shape=size, ori_shape=size, pad_shape=size, scale_factor=(1., 1.))
+    samples = []
+    if task == 'mmdet':
+        from mmdet.structures import DetDataSample
+        from mmdet.structures.mask import BitmapMasks
+        from mmengine.structures import InstanceData
+        for _ in range(2):
+            corners = torch.rand(3, 2, generator=generator) * torch.tensor([width, height]) * 0.6
+            boxes = torch.cat([corners, corners + torch.tensor([width, height]) * 0.3], dim=1)
+            masks = torch.zeros(3, height, width, dtype=torch.uint8)
+            for mask, (x1, y1, x2, y2) in zip(masks, boxes.long().tolist()):
+                mask[y1:y2, x1:x2] = 1
+            sample = DetDataSample(metainfo=meta)
+            sample.gt_instances = InstanceData(
+                bboxes=boxes, labels=torch.tensor([0, 1, 2]),
+                masks=BitmapMasks(masks.numpy(), height, width))
+            samples.append(sample)
+    else:
+        from mmengine.structures import PixelData
+        from mmseg.structures import SegDataSample
+        for _ in range(2):
+            sample = SegDataSample(metainfo=meta)
+            sample.gt_sem_seg = PixelData(
+                data=torch.randint(0, 4, (1, height, width), generator=generator))
+            samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def check_training_step(task, cfg):
+    """Builds the model of ``cfg`` (random init, no download) and runs one loss-mode training
+    step on two synthetic images: anchors, strides, losses and the backward pass are exercised.
+
+    Returns:
+        dict: The losses, each a float.
+
+    Raises:
+        RuntimeError: the step failed or a loss is not finite; the message names the config
+            parts involved.
+    """
+    import logging
+    import math
+
+    from mmengine.logging import MMLogger
+    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg.backbone.init_cfg = None
+    preprocessor = model_cfg.get('data_preprocessor', {})
+    preprocessor.pop('batch_augments', None)  # needs the Runner's iteration count
+    if task == 'mmseg':
+        preprocessor['size'] = (256, 320)
+    model = _scoped_build(task, model_cfg)
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # init_weights logs every parameter
+    try:
+        model.init_weights()  # the heads' bias priors; the backbone stays random (no download)
+    finally:
+        logger.setLevel(level)
+    model.train()
+    try:
+        data = model.data_preprocessor(_synthetic_batch(task, model_cfg), True)
+        losses = model.loss(data['inputs'], data['data_samples'])
+        total, log_vars = model.parse_losses(losses)
+        total.backward()
+    except Exception as error:
+        raise RuntimeError(f'one training step of the swapped model failed: {error}') from error
+    values = {k: float(v.detach()) if torch.is_tensor(v) else float(v)
+              for k, v in log_vars.items()}
+    if not all(math.isfinite(v) for v in values.values()):
+        raise RuntimeError(f'the swapped model gives non-finite losses: {values}')
+    return values

@@ -1,0 +1,105 @@
+"""tools/swap_backbone.py and mmghost.swap: an official model in place of the backbone of stock
+mmdet / mmseg configs (shipped inside the installed packages), checked by one training step."""
+import pytest
+from mmengine.config import Config
+
+from mmghost.official import OFFICIAL_MODELS
+from mmghost.swap import (IMAGENET_NORM, NORMALISATION, check_training_step, config_file,
+                          swap_backbone)
+from tests.conftest import CLS_CONFIGS, build_model, load_config, load_tool
+
+# a stock config of each head, each with another family
+STOCK = [('mmdet::retinanet/retinanet_r50_fpn_1x_coco.py', 'ghostnetv2_1.0x'),
+         ('mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py', 'pvig_ti_224_gelu'),
+         ('mmdet::yolox/yolox_s_8xb8-300e_coco.py', 'vig_ti_224_gelu'),
+         ('mmseg::upernet/upernet_r50_4xb4-160k_ade20k-512x512.py', 'tinynet_e')]
+
+
+@pytest.fixture(scope='module')
+def tool():
+    return load_tool('tools/swap_backbone.py')
+
+
+def neck_inputs(cfg):
+    """The channels the backbone's outputs go into: the first neck (mmdet, or mmseg's
+    SimplePyramid) or the decode head (mmseg)."""
+    neck = cfg.model.get('neck')
+    if neck:
+        first = neck[0] if isinstance(neck, list) else neck
+        channels = first['in_channels']
+        return [channels] if isinstance(channels, int) else list(channels)
+    return list(cfg.model.decode_head.in_channels)
+
+
+@pytest.mark.parametrize('source,name', STOCK)
+def test_written_config_inherits_the_source_and_trains_one_step(
+        source, name, tool, tmp_path, capsys):
+    out = tmp_path / 'swapped.py'
+    assert tool.main([source, name, '-o', str(out), '--no-pretrained']) == 0
+    printed = capsys.readouterr().out
+    assert 'one training step: loss ' in printed and f'wrote {out}' in printed
+    text = out.read_text()
+    assert text.startswith(f'# {name} in place of the backbone of {source}')
+    assert f"_base_ = '{source}'" in text
+    cfg = Config.fromfile(str(out))
+    expected = swap_backbone(Config.fromfile(config_file(source)), name, pretrained=False)
+    # a package::path base adds its scope to the model
+    assert dict(cfg.model.to_dict(), _scope_=None) == dict(expected.model.to_dict(), _scope_=None)
+    assert 'mmghost' in cfg.custom_imports.imports
+    assert cfg.model.backbone.type == OFFICIAL_MODELS[name].backbone['type']
+    assert cfg.model.backbone.init_cfg is None
+    model = build_model(cfg)
+    assert neck_inputs(cfg) == list(model.backbone.out_channels)
+    if len(set(model.backbone.stage_strides)) == 1:  # isotropic: SimplePyramid first
+        assert type(model.neck[0]).__name__ == 'SimplePyramid'
+    norm = NORMALISATION.get(cfg.model.backbone.type, IMAGENET_NORM)
+    assert cfg.model.data_preprocessor.mean == norm['mean']
+    if source.startswith('mmseg'):
+        assert cfg.model.pretrained is None
+
+
+def test_official_weights_by_default_and_the_optimizer_of_graph_families():
+    import mmghost
+    assert mmghost.swap_backbone is swap_backbone
+    cfg = swap_backbone(Config.fromfile(config_file(STOCK[1][0])), 'pvig_ti_224_gelu')
+    assert cfg.model.backbone.init_cfg == dict(
+        type='Pretrained', checkpoint=OFFICIAL_MODELS['pvig_ti_224_gelu'].weights.url)
+    assert cfg.optim_wrapper.optimizer.type == 'AdamW'
+    assert cfg.optim_wrapper.paramwise_cfg.custom_keys == {'pos_embed': dict(decay_mult=0.)}
+    # a CNN keeps the source's optimizer
+    cnn = swap_backbone(Config.fromfile(config_file(STOCK[0][0])), 'ghostnetv2_1.0x')
+    assert cnn.optim_wrapper.optimizer.type == 'SGD'
+
+
+def test_normalisation_table_matches_the_classification_configs():
+    for config in CLS_CONFIGS:
+        cfg = load_config(config)
+        norm = NORMALISATION.get(cfg.model.backbone.type, IMAGENET_NORM)
+        preprocessor = cfg.model.data_preprocessor
+        assert (preprocessor.mean, preprocessor.std) == (norm['mean'], norm['std']), config
+
+
+def test_our_own_configs_are_what_a_swap_gives():
+    """Swapping into this repo's RetinaNet recipe reproduces the headline model's wiring."""
+    cfg = swap_backbone(load_config('retinanet_pvig_s_coco.py'), 'ghostnet_1.0x',
+                        pretrained=False)
+    assert check_training_step('mmdet', cfg)['loss'] > 0
+
+
+def test_unsupported_neck_names_the_field_to_set():
+    cfg = Config.fromfile(config_file('mmdet::yolof/yolof_r50-c5_8xb8-1x_coco.py'))
+    with pytest.raises(ValueError, match="neck 'DilatedEncoder' is not supported .* set "
+                                         'model.neck.in_channels yourself'):
+        swap_backbone(cfg, 'ghostnet_1.0x')
+
+
+def test_bad_names_and_paths_say_what_is_valid(tool, capsys):
+    with pytest.raises(ValueError, match="'ghostnet_9x' is not an official model; choose from"):
+        swap_backbone(Config.fromfile(config_file(STOCK[0][0])), 'ghostnet_9x')
+    with pytest.raises(FileNotFoundError, match="no config 'retinanet/nope.py' in mmdet"):
+        config_file('mmdet::retinanet/nope.py')
+    with pytest.raises(FileNotFoundError, match="package 'mmnothing' is not installed"):
+        config_file('mmnothing::a.py')
+    with pytest.raises(SystemExit):
+        tool.main([STOCK[0][0], 'ghostnet_1.0x'])
+    assert '-o OUT_CONFIG is required' in capsys.readouterr().err
