@@ -103,3 +103,57 @@ def test_bad_names_and_paths_say_what_is_valid(tool, capsys):
     with pytest.raises(SystemExit):
         tool.main([STOCK[0][0], 'ghostnet_1.0x'])
     assert '-o OUT_CONFIG is required' in capsys.readouterr().err
+
+
+def demo_options(source, demo_root):
+    """``--cfg-options`` that train a stock config on the built-in demo data for one iteration,
+    with no validation."""
+    if source.startswith('mmseg'):
+        return [f'train_dataloader.dataset.data_root={demo_root}/ade',
+                'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+                'train_dataloader.persistent_workers=False', 'train_cfg.max_iters=1',
+                'train_cfg.val_interval=100', 'val_cfg=None', 'val_dataloader=None',
+                'val_evaluator=None']
+    # YOLOX wraps the COCO dataset in MultiImageMixDataset (mosaic / mixup)
+    dataset = ('train_dataloader.dataset.dataset' if 'yolox' in source
+               else 'train_dataloader.dataset')
+    return [f'{dataset}.data_root={demo_root}/coco/',
+            f'{dataset}.ann_file=annotations/instances_train.json',
+            f'{dataset}.data_prefix.img=train/',
+            f'{dataset}.metainfo.classes=[circle,square,triangle]',
+            'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+            'train_dataloader.persistent_workers=False', 'train_cfg.max_epochs=1',
+            'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None']
+
+
+def train_one_iteration(train_py, config, work_dir, options):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO_ROOT
+    run = subprocess.run(
+        [sys.executable, train_py, str(config), '--work-dir', str(work_dir), '--cfg-options',
+         *options], cwd=REPO_ROOT, env=dict(os.environ, PYTHONPATH=REPO_ROOT),
+        capture_output=True, text=True, timeout=600)
+    log = run.stdout + run.stderr
+    assert run.returncode == 0, log[-4000:]
+    assert 'loss: ' in log and '[1/1]' in log, log[-2000:]
+
+
+@pytest.mark.parametrize('source,name', STOCK)
+def test_written_config_trains_with_tools_train(source, name, tool, tmp_path, demo_root):
+    out = tmp_path / 'swapped.py'
+    assert tool.main([source, name, '-o', str(out), '--no-pretrained']) == 0
+    train_one_iteration('tools/train.py', out, tmp_path / 'work', demo_options(source, demo_root))
+
+
+def test_written_config_trains_with_mmdets_own_train_py(tool, tmp_path, demo_root):
+    import os.path as osp
+
+    import mmdet
+    source, name = STOCK[0]
+    out = tmp_path / 'swapped.py'
+    assert tool.main([source, name, '-o', str(out), '--no-pretrained']) == 0
+    mmdet_train = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools', 'train.py')
+    train_one_iteration(mmdet_train, out, tmp_path / 'work', demo_options(source, demo_root))
