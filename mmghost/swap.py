@@ -92,7 +92,8 @@ def _type(cfg):
 
 
 def _check_supported(task, model):
-    if task == 'mmdet':
+    """A neck reads the backbone (mmdet; mmseg's Semantic FPN); otherwise mmseg's heads do."""
+    if model.get('neck') or task == 'mmdet':
         necks = model.neck if isinstance(model.neck, list) else [model.neck]
         if _type(necks[0]) not in NECKS:
             raise ValueError(
@@ -120,8 +121,12 @@ def _backbone_plan(task, name, strides, in_channels, pretrained, overrides):
     weights = OFFICIAL_MODELS[name].weights
     init_cfg = (dict(type='Pretrained', checkpoint=weights.url) if pretrained and weights
                 else None)
+    chosen = overrides.pop('out_indices', None)
     probe = _scoped_build(task, official_backbone_cfg(name, init_cfg=None, **overrides))
     stage_strides = list(probe.stage_strides)
+    if len(set(strides)) < len(strides):  # a dilated source (mmseg's r50-d8: 4/8/8/8)
+        pyramid = sorted(s for s in set(stage_strides) if s >= strides[0])
+        strides = pyramid[:len(strides)] if len(pyramid) >= len(strides) else strides
     if len(set(stage_strides)) == 1:  # isotropic: one stride-16 map, rescaled
         scales = tuple(_number(stage_strides[0] / s) for s in strides)
         out_indices = (-1, )
@@ -134,11 +139,18 @@ def _backbone_plan(task, name, strides, in_channels, pretrained, overrides):
         out_indices = tuple(max(i for i, s in enumerate(stage_strides) if s == stride)
                             for stride in strides)
         scales = None
+        if chosen is not None:  # the user's choice, if it gives the same strides
+            given = [stage_strides[i] for i in chosen]
+            if given != strides:
+                raise ValueError(f'out_indices {tuple(chosen)} of {name} give strides {given}; '
+                                 f'the source consumes strides {strides} (e.g. out_indices '
+                                 f'{out_indices})')
+            out_indices = tuple(chosen)
     cfg = official_backbone_cfg(name, out_indices=out_indices, init_cfg=init_cfg, **overrides)
     if in_channels != 3:
         cfg['in_channels'] = in_channels
     backbone = _scoped_build(task, dict(cfg, init_cfg=None))
-    return cfg, list(backbone.out_channels), scales
+    return cfg, list(backbone.out_channels), scales, strides
 
 
 def plan_swap(cfg, name, pretrained=True, **backbone_overrides):
@@ -166,14 +178,16 @@ def plan_swap(cfg, name, pretrained=True, **backbone_overrides):
     _check_supported(task, model)
     in_channels = model.backbone.get('in_channels', 3)
     source_strides = output_strides(task, model.backbone, in_channels)
-    backbone, channels, scales = _backbone_plan(task, name, source_strides, in_channels,
-                                                pretrained, backbone_overrides)
+    backbone, channels, scales, strides = _backbone_plan(
+        task, name, source_strides, in_channels, pretrained, backbone_overrides)
+    where = ('as the source backbone' if strides == source_strides else
+             f'(the source is dilated: strides {source_strides})')
     changes = [Change('model.backbone', dict(_delete_=True, **backbone),
-                      f'{name}, outputs at strides {source_strides} as the source backbone'
+                      f'{name}, outputs at strides {strides} {where}'
                       + ('' if backbone.get('init_cfg') else ', random init'))]
     if scales:  # an isotropic model: SimplePyramid makes the strides the source consumes
         changes += _pyramid_changes(task, model, channels[0], scales)
-    elif task == 'mmdet':
+    elif model.get('neck'):
         changes.append(Change('model.neck.in_channels', channels,
                               "= the backbone's out_channels"))
     else:
@@ -181,19 +195,36 @@ def plan_swap(cfg, name, pretrained=True, **backbone_overrides):
     if task == 'mmseg' and model.get('pretrained') is not None:
         changes.append(Change('model.pretrained', None,
                               'the backbone loads its own weights (init_cfg)'))
-    norm = NORMALISATION.get(backbone['type'], IMAGENET_NORM)
-    changes.append(Change('model.data_preprocessor', dict(norm, bgr_to_rgb=True),
-                          f'{name} is trained on RGB '
-                          + ('scaled to [-1, 1]' if norm is SIGNED_NORM else
-                             'with the ImageNet mean / std')))
+    changes.append(_preprocessor_change(task, model, backbone['type'], name, in_channels))
     changes += _optimizer_changes(task, cfg, backbone['type'])
     imports = list(cfg.get('custom_imports', {}).get('imports', []))
     changes.append(Change('custom_imports',
                           dict(imports=imports + [i for i in ['mmghost'] if i not in imports],
                                allow_failed_imports=False), 'registers the mmghost backbones'))
-    report = dict(task=task, strides=source_strides, out_indices=backbone['out_indices'],
+    report = dict(task=task, strides=strides, out_indices=backbone['out_indices'],
                   channels=channels, pyramid_scales=scales)
     return changes, report
+
+
+def _preprocessor_change(task, model, backbone_type, name, in_channels):
+    """The family's normalisation for the RGB channels; channels beyond three (``in_channels``
+    > 3) keep the source's values where it has one per channel, else mean 0 and std 1."""
+    norm = NORMALISATION.get(backbone_type, IMAGENET_NORM)
+    why = f'{name} is trained on RGB ' + ('scaled to [-1, 1]' if norm is SIGNED_NORM else
+                                          'with the ImageNet mean / std')
+    if in_channels == 3:
+        return Change('model.data_preprocessor', dict(norm, bgr_to_rgb=True), why)
+    source = model.get('data_preprocessor', {})
+    extra = in_channels - 3
+    has_own = len(source.get('mean') or []) == in_channels
+    mean = norm['mean'][:in_channels] + (source['mean'][3:] if has_own else [0.] * extra)
+    std = norm['std'][:in_channels] + (source['std'][3:] if has_own else [1.] * extra)
+    value = dict(mean=mean, std=std, bgr_to_rgb=in_channels >= 3)
+    if task == 'mmdet':  # mmengine's preprocessor takes 1 or 3 values
+        value['type'] = 'mmghost.MultiChannelDetDataPreprocessor'
+    return Change('model.data_preprocessor', value,
+                  f'{why}; {in_channels} input channels (extra ones: '
+                  + ('the source\'s values)' if has_own else 'mean 0, std 1: set your data\'s)'))
 
 
 def _pyramid_changes(task, model, channels, scales):
@@ -256,13 +287,24 @@ def swap_backbone(cfg, name, pretrained=True, **backbone_overrides):
 
 
 # ---------------------------------------------------------------------------- validation
-def _synthetic_batch(task, model_cfg, size=(256, 320)):
-    """Two random images with ground truth (boxes, labels and masks for mmdet; a label map for
-    mmseg), as a dataloader delivers them."""
+def _loads_masks(node):
+    """Whether a config part loads instance masks (``LoadAnnotations(with_mask=True)``)."""
+    if isinstance(node, dict):
+        if node.get('type') == 'LoadAnnotations' and node.get('with_mask'):
+            return True
+        return any(_loads_masks(v) for v in node.values())
+    if isinstance(node, (list, tuple)):
+        return any(_loads_masks(v) for v in node)
+    return False
+
+
+def _synthetic_batch(task, with_masks, in_channels=3, size=(256, 320)):
+    """Two random images with ground truth (boxes and labels, and masks ``with_masks``, for
+    mmdet; a label map for mmseg), as a dataloader delivers them."""
     height, width = size
     generator = torch.Generator().manual_seed(0)
-    inputs = [torch.randint(0, 256, (3, height, width), dtype=torch.uint8, generator=generator)
-              for _ in range(2)]
+    inputs = [torch.randint(0, 256, (in_channels, height, width), dtype=torch.uint8,
+                            generator=generator) for _ in range(2)]
     meta = dict(img_shape=size, ori_shape=size, pad_shape=size, scale_factor=(1., 1.))
     samples = []
     if task == 'mmdet':
@@ -276,9 +318,9 @@ def _synthetic_batch(task, model_cfg, size=(256, 320)):
             for mask, (x1, y1, x2, y2) in zip(masks, boxes.long().tolist()):
                 mask[y1:y2, x1:x2] = 1
             sample = DetDataSample(metainfo=meta)
-            sample.gt_instances = InstanceData(
-                bboxes=boxes, labels=torch.tensor([0, 1, 2]),
-                masks=BitmapMasks(masks.numpy(), height, width))
+            sample.gt_instances = InstanceData(bboxes=boxes, labels=torch.tensor([0, 1, 2]))
+            if with_masks:
+                sample.gt_instances.masks = BitmapMasks(masks.numpy(), height, width)
             samples.append(sample)
     else:
         from mmengine.structures import PixelData
@@ -322,7 +364,9 @@ def check_training_step(task, cfg):
         logger.setLevel(level)
     model.train()
     try:
-        data = model.data_preprocessor(_synthetic_batch(task, model_cfg), True)
+        batch = _synthetic_batch(task, _loads_masks(cfg.get('train_dataloader', {})),
+                                 model_cfg.backbone.get('in_channels', 3))
+        data = model.data_preprocessor(batch, True)
         losses = model.loss(data['inputs'], data['data_samples'])
         total, log_vars = model.parse_losses(losses)
         total.backward()

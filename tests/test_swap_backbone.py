@@ -157,3 +157,61 @@ def test_written_config_trains_with_mmdets_own_train_py(tool, tmp_path, demo_roo
     assert tool.main([source, name, '-o', str(out), '--no-pretrained']) == 0
     mmdet_train = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools', 'train.py')
     train_one_iteration(mmdet_train, out, tmp_path / 'work', demo_options(source, demo_root))
+
+
+# the other supported necks and heads, in process (plan + one synthetic training step)
+MORE_STOCK = [
+    ('mmdet::dino/dino-4scale_r50_8xb2-12e_coco.py', 'g_ghost_regnetx_002'),  # ChannelMapper
+    ('mmdet::rtmdet/rtmdet_tiny_8xb32-300e_coco.py', 'ghostnet_0.5x'),  # CSPNeXtPAFPN
+    ('mmseg::deeplabv3plus/deeplabv3plus_r50-d8_4xb4-80k_ade20k-512x512.py', 'tinynet_e'),
+    ('mmseg::pspnet/pspnet_r50-d8_4xb4-80k_ade20k-512x512.py', 'ghostnet_0.5x'),
+    ('mmseg::sem_fpn/fpn_r50_4xb4-160k_ade20k-512x512.py', 'WaveMLP_T_dw'),  # FPN neck
+    ('mmseg::segformer/segformer_mit-b0_8xb2-160k_ade20k-512x512.py', 'pvig_ti_224_gelu')]
+
+
+@pytest.mark.parametrize('source,name', MORE_STOCK)
+def test_other_necks_and_heads(source, name):
+    from mmghost.swap import plan_swap
+    cfg = Config.fromfile(config_file(source))
+    _, report = plan_swap(cfg, name, pretrained=False)
+    swapped = swap_backbone(cfg, name, pretrained=False)
+    assert check_training_step(report['task'], swapped)['loss'] > 0
+    channels = report['channels']
+    if swapped.model.get('neck'):
+        assert list(swapped.model.neck.in_channels) == channels
+    else:
+        head = swapped.model.decode_head
+        index = head.in_index
+        assert head.in_channels == ([channels[i] for i in index] if isinstance(index, list)
+                                    else channels[index])
+    if 'r50-d8' in source:  # a dilated source (strides 4/8/8/8): the model's own pyramid
+        assert report['strides'] == [4, 8, 16, 32]
+    if 'deeplabv3plus' in source:
+        assert swapped.model.decode_head.c1_in_channels == channels[0]
+
+
+def test_four_channel_input_keeps_its_channels():
+    cfg = Config.fromfile(config_file(STOCK[0][0]))
+    cfg.merge_from_dict({'model.backbone.in_channels': 4})
+    swapped = swap_backbone(cfg, 'ghostnet_1.0x', pretrained=False)
+    assert swapped.model.backbone.in_channels == 4
+    preprocessor = swapped.model.data_preprocessor
+    assert preprocessor.type == 'mmghost.MultiChannelDetDataPreprocessor'
+    assert preprocessor.mean == IMAGENET_NORM['mean'] + [0.]
+    assert preprocessor.std == IMAGENET_NORM['std'] + [1.]
+    assert check_training_step('mmdet', swapped)['loss'] > 0
+
+
+def test_out_indices_of_ones_own_must_give_the_strides_consumed(tool, tmp_path, capsys):
+    out = tmp_path / 'swapped.py'
+    # GhostNet's stride-32 stage end (3) instead of its final 1x1 conv (4)
+    assert tool.main([STOCK[0][0], 'ghostnet_1.0x', '-o', str(out), '--no-pretrained',
+                      '--out-indices', '0', '1', '2', '3']) == 0
+    cfg = Config.fromfile(str(out))
+    assert cfg.model.backbone.out_indices == (0, 1, 2, 3)
+    assert cfg.model.neck.in_channels == [24, 40, 112, 160]
+    with pytest.raises(ValueError, match=r'out_indices \(1, 2, 3, 4\) of ghostnet_1.0x give '
+                                         r'strides \[8, 16, 32, 32\]; the source consumes '
+                                         r'strides \[4, 8, 16, 32\]'):
+        tool.main([STOCK[0][0], 'ghostnet_1.0x', '-o', str(out), '--out-indices', '1', '2', '3',
+                   '4'])

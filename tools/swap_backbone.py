@@ -1,7 +1,7 @@
 """Swaps an mmghost backbone into an existing mmdet / mmseg config and writes the result.
 
-    python tools/swap_backbone.py SRC_CONFIG BACKBONE -o OUT_CONFIG [--no-pretrained]
-        [--backbone-options k=v ...] [--cfg-options k=v ...] [--dry-run]
+    python tools/swap_backbone.py SRC_CONFIG BACKBONE -o OUT_CONFIG [--out-indices I ...]
+        [--no-pretrained] [--backbone-options k=v ...] [--cfg-options k=v ...] [--dry-run]
 
 SRC_CONFIG is a path or ``package::path`` for a config inside an installed package
 (``mmdet::retinanet/retinanet_r50_fpn_1x_coco.py``); BACKBONE an official model name
@@ -31,6 +31,9 @@ def parse_args(argv=None):
     parser.add_argument('source', help='config path, or package::path (mmdet::..., mmseg::...)')
     parser.add_argument('backbone', help='official model name, e.g. pvig_s_224_gelu')
     parser.add_argument('-o', '--out', help='the config to write (required unless --dry-run)')
+    parser.add_argument('--out-indices', type=int, nargs='+',
+                        help='backbone outputs to use (default: the last stage of each stride '
+                             'the source consumes); they must give the same strides')
     parser.add_argument('--no-pretrained', action='store_true',
                         help='random init instead of the official ImageNet weights')
     parser.add_argument('--backbone-options', nargs='+', action=DictAction, default={},
@@ -104,8 +107,10 @@ def main(argv=None):
     cfg = Config.fromfile(config_file(args.source))
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    changes, report = plan_swap(cfg, args.backbone, not args.no_pretrained,
-                                **args.backbone_options)
+    overrides = dict(args.backbone_options)
+    if args.out_indices:
+        overrides['out_indices'] = tuple(args.out_indices)
+    changes, report = plan_swap(cfg, args.backbone, not args.no_pretrained, **overrides)
     print_table(report)
     text = render(args.source, args.backbone, changes)
     swapped = Config.fromstring(text.replace(f'_base_ = {args.source!r}', ''), '.py')
