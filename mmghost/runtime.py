@@ -13,6 +13,7 @@ The tools run mmdet and mmseg configs alike. What they need beyond mmengine's ``
 * :func:`build_runner`, :func:`default_work_dir`, :func:`enable_visualization`.
 """
 import contextlib
+import copy
 import datetime
 import importlib
 import os
@@ -59,6 +60,16 @@ def setup_task(cfg):
         from mmdet.utils import setup_cache_size_limit_of_dynamo
         setup_cache_size_limit_of_dynamo()
     return task
+
+
+def build_task_model(task, model_cfg):
+    """``model_cfg`` built by the task package's ``MODELS`` registry (``'mmdet'``, ``'mmseg'``
+    or ``'mmpretrain'``) with the task as the default scope, which is restored afterwards.
+    The config is copied: builders may change what they are given."""
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope(task):
+        registry = importlib.import_module(f'{task}.registry').MODELS
+        return registry.build(copy.deepcopy(model_cfg))
 
 
 def add_common_arguments(parser):

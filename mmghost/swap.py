@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import torch
 
+from .runtime import build_task_model
+
 IMAGENET_NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])
 SIGNED_NORM = dict(mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5])
 # the ImageNet normalisation each family is trained with, RGB (its classification configs' too)
@@ -62,21 +64,11 @@ def config_file(source):
     return found
 
 
-def _registry(task):
-    return importlib.import_module(f'{task}.registry').MODELS
-
-
-def _scoped_build(task, cfg):
-    from mmengine.registry import DefaultScope
-    with DefaultScope.overwrite_default_scope(task):
-        return _registry(task).build(copy.deepcopy(cfg))
-
-
 def output_strides(task, backbone_cfg, in_channels=3):
     """The strides of a backbone's outputs, measured on a ``PROBE_SIZE`` square input."""
     cfg = dict(copy.deepcopy(backbone_cfg), init_cfg=None)
     cfg.pop('pretrained', None)
-    backbone = _scoped_build(task, cfg)
+    backbone = build_task_model(task, cfg)
     backbone.eval()  # some backbones' train() (mmdet's ResNet) returns None
     with torch.no_grad():
         outs = backbone(torch.zeros(1, in_channels, PROBE_SIZE, PROBE_SIZE))
@@ -122,7 +114,7 @@ def _backbone_plan(task, name, strides, in_channels, pretrained, overrides):
     init_cfg = (dict(type='Pretrained', checkpoint=weights.url) if pretrained and weights
                 else None)
     chosen = overrides.pop('out_indices', None)
-    probe = _scoped_build(task, official_backbone_cfg(name, init_cfg=None, **overrides))
+    probe = build_task_model(task, official_backbone_cfg(name, init_cfg=None, **overrides))
     stage_strides = list(probe.stage_strides)
     if len(set(strides)) < len(strides):  # a dilated source (mmseg's r50-d8: 4/8/8/8)
         pyramid = sorted(s for s in set(stage_strides) if s >= strides[0])
@@ -149,7 +141,7 @@ def _backbone_plan(task, name, strides, in_channels, pretrained, overrides):
     cfg = official_backbone_cfg(name, out_indices=out_indices, init_cfg=init_cfg, **overrides)
     if in_channels != 3:
         cfg['in_channels'] = in_channels
-    backbone = _scoped_build(task, dict(cfg, init_cfg=None))
+    backbone = build_task_model(task, dict(cfg, init_cfg=None))
     return cfg, list(backbone.out_channels), scales, strides
 
 
@@ -354,7 +346,7 @@ def check_training_step(task, cfg):
     preprocessor.pop('batch_augments', None)  # needs the Runner's iteration count
     if task == 'mmseg':
         preprocessor['size'] = (256, 320)
-    model = _scoped_build(task, model_cfg)
+    model = build_task_model(task, model_cfg)
     logger = MMLogger.get_current_instance()
     level = logger.level
     logger.setLevel(logging.WARNING)  # init_weights logs every parameter

@@ -7,7 +7,6 @@
 - ``configs/demo/``: the CPU demo configs; ``configs/_base_/``: bases, never run by themselves.
 """
 import glob
-import importlib
 import os.path as osp
 from dataclasses import dataclass
 
@@ -148,14 +147,11 @@ def load(path):
     """A config of the repo (repo-relative path), its task and its model (random weights:
     ``init_cfg`` is not applied, so nothing is downloaded), built in the task's scope."""
     from mmengine.config import Config
-    from mmengine.registry import DefaultScope
 
-    from mmghost.runtime import setup_task
+    from mmghost.runtime import build_task_model, setup_task
     cfg = Config.fromfile(osp.join(REPO_ROOT, path))
     task = setup_task(cfg)
-    with DefaultScope.overwrite_default_scope(task):
-        model = importlib.import_module(f'{task}.registry').MODELS.build(cfg.model)
-    return cfg, task, model.eval()
+    return cfg, task, build_task_model(task, cfg.model).eval()
 
 
 def zoo_input(cfg, task):

@@ -87,11 +87,8 @@ def make_imagenet(root):
 def build_model(cfg):
     """The config's model, built in its task's registry (mmdet, mmseg or mmpretrain); the
     default scope is left as it was, so tests of other tasks are unaffected."""
-    from mmengine.registry import DefaultScope
-
-    from mmghost.runtime import detect_task, setup_task
-    with DefaultScope.overwrite_default_scope(detect_task(cfg)):
-        return importlib.import_module(f'{setup_task(cfg)}.registry').MODELS.build(cfg.model)
+    from mmghost.runtime import build_task_model, setup_task
+    return build_task_model(setup_task(cfg), cfg.model)
 
 
 def build_classifier(name, **backbone_overrides):

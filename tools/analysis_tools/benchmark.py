@@ -21,7 +21,6 @@ The size option, timing, peak memory and CPU name are :mod:`mmghost.profiling`'s
 the scripts of ``benchmarks/``.
 """
 import argparse
-import importlib
 import os.path as osp
 import statistics
 import sys
@@ -34,7 +33,7 @@ except ImportError:  # a source checkout that is not pip-installed
     sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from mmghost.profiling import (add_shape_argument, add_timing_arguments, config_input_shape,
                                cpu_name, format_shape, predict_benchmark, synthetic_batch)
-from mmghost.runtime import setup_task
+from mmghost.runtime import build_task_model, setup_task
 
 
 def parse_args(argv=None):
@@ -63,7 +62,7 @@ def main(argv=None):
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     task = setup_task(cfg)
-    model = importlib.import_module(f'{task}.registry').MODELS.build(cfg.model)
+    model = build_task_model(task, cfg.model)
     model = model.to(args.device).eval()
     shape = args.shape or config_input_shape(cfg, task)
     data = synthetic_batch(task, shape, args.batch_size)
