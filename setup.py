@@ -31,5 +31,9 @@ setup(
         # timm's hub weights (model.safetensors), read without pickle
         'safetensors',
     ],
-    extras_require={'tests': ['pytest', 'timm==1.0.31']},  # timm: equality tests
+    extras_require={
+        # timm: equality tests; onnx / onnxruntime: the export tool's --verify and its tests
+        'tests': ['pytest', 'timm==1.0.31', 'onnx==1.23.2', 'onnxruntime==1.31.1'],
+        'deploy': ['onnx==1.23.2', 'onnxruntime==1.31.1'],
+    },
 )

@@ -322,6 +322,8 @@ class MultiScaleBackbone(BaseModule):
         if not x.is_floating_point():
             raise ValueError(f'{name} takes a floating-point tensor, got {x.dtype}: normalise '
                              f'the images first (the data preprocessor does)')
+        if torch.jit.is_tracing():
+            return  # sizes are traced values here; the export tool runs the model eagerly first
         if x.shape[1] != self.in_channels:
             raise ValueError(f'{name} is built for in_channels={self.in_channels}, got an input '
                              f'with {x.shape[1]} channels (shape {tuple(x.shape)})')

@@ -17,6 +17,7 @@ from torch import nn
 from ...registry import MODELS
 from ..layers.conv import conv_norm_act
 from ..layers.tnt import NUM_WORDS, OFFICIAL_BLOCK_KEYS, WORD_GRID, TNTBlock
+from ..layers.tracing import ceil_div
 from ..layers.transformer import (init_transformer_weights, map_to_tokens, pad_to_multiple,
                                   resize_pos_embed, resize_relative_pos, tokens_to_map)
 from .base import (OfficialModel, TransformerBackbone, linear_cls_head, rename_prefix,
@@ -291,7 +292,7 @@ class PyramidTNT(TransformerBackbone):
         if self.upsample is None:
             return outs
         height, width = x.shape[-2:]
-        return tuple(self.upsample[str(i)](out)[..., :-(-height // stride), :-(-width // stride)]
+        return tuple(self.upsample[str(i)](out)[..., :ceil_div(height, stride), :ceil_div(width, stride)]
                      for i, stride, out in zip(self.out_indices, self.out_strides, outs))
 
     def _stage_output(self, index, state):

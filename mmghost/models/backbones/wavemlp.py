@@ -18,6 +18,7 @@ from torch import nn
 
 from ...registry import MODELS
 from ..layers.grad_checkpoint import maybe_checkpoint
+from ..layers.tracing import ceil_div, clamp_min, for_any_size
 from ..layers.transformer import Mlp
 from .base import OLD_RELEASES, MultiScaleBackbone, OfficialModel, Weights, select_arch
 
@@ -50,9 +51,9 @@ class ConvEmbedding(nn.Module):
     def forward(self, x):
         (kernel, _), (stride, _), (padding, _) = (self.proj.kernel_size, self.proj.stride,
                                                   self.proj.padding)
-        extra = [max(0, (-(-size // stride) - 1) * stride + kernel - size - 2 * padding)
+        extra = [clamp_min((ceil_div(size, stride) - 1) * stride + kernel - size - 2 * padding, 0)
                  for size in x.shape[-2:]]
-        if any(extra):
+        if for_any_size() or any(extra):
             x = F.pad(x, (0, extra[1], 0, extra[0]))
         return self.norm(self.proj(x))
 

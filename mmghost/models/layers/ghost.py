@@ -15,6 +15,7 @@ from torch import nn
 
 from .channels import make_divisible
 from .grad_checkpoint import maybe_checkpoint
+from .tracing import for_any_size
 
 _GATES = {'hard_sigmoid': F.hardsigmoid, 'sigmoid': torch.sigmoid}
 
@@ -55,7 +56,8 @@ class DFCAttention(nn.Module):
 
     Where a side of the input is 1, it is not pooled (upstream fails there); elsewhere the
     pooling floors and the upsampling is the upstream nearest one, so odd sizes give the
-    upstream gate.
+    upstream gate. A trace for any input size pools 2x2 (a graph's pooling window is fixed), so
+    an exported model needs sides of at least 2 here.
 
     Args:
         in_channels (int): Input channels.
@@ -82,10 +84,11 @@ class DFCAttention(nn.Module):
 
     def forward(self, x, out):
         """Returns ``out`` gated by the attention computed from ``x`` (the module input)."""
-        pool = (min(2, x.shape[-2]), min(2, x.shape[-1]))
+        any_size = for_any_size()
+        pool = (2, 2) if any_size else (min(2, x.shape[-2]), min(2, x.shape[-1]))
         gate = torch.sigmoid(self.convs(F.avg_pool2d(x, pool, pool)))
         height, width = out.shape[-2:]
-        if (height, width) == (2 * gate.shape[-2], 2 * gate.shape[-1]):
+        if not any_size and (height, width) == (2 * gate.shape[-2], 2 * gate.shape[-1]):
             # exact 2x nearest upsampling: repeat_interleave is the same map, and faster
             return out * gate.repeat_interleave(2, dim=-1).repeat_interleave(2, dim=-2)
         return out * F.interpolate(gate, size=(height, width), mode='nearest')
@@ -118,6 +121,7 @@ class GhostModule(nn.Module):
         primary = math.ceil(out_channels / ratio)
         # cheap channels that survive the cut to out_channels
         self.cheap_kept = out_channels - primary
+        self.cut_cheap = self.cheap_kept < primary * (ratio - 1)
         self.primary_conv = ConvModule(in_channels, primary, kernel_size, stride,
                                        kernel_size // 2, norm_cfg=norm_cfg, act_cfg=act_cfg)
         self.cheap_operation = ConvModule(primary, primary * (ratio - 1), dw_size, 1,
@@ -129,7 +133,7 @@ class GhostModule(nn.Module):
     def forward(self, x):
         primary = self.primary_conv(x)
         cheap = self.cheap_operation(primary)
-        if cheap.shape[1] != self.cheap_kept:
+        if self.cut_cheap:
             # cut before concatenating: same values as cat(...)[:, :out], no strided copy
             cheap = cheap[:, :self.cheap_kept]
         out = torch.cat([primary, cheap], dim=1)

@@ -9,7 +9,9 @@ Semantics follow the official Vision GNN code (huawei-noah/Efficient-AI-Backbone
 * the relative-position term is computed for the actual query and key grids (exactly, from the
   fixed sin-cos embeddings) except at the grid a checkpoint was trained for, where the stored
   tensor is used as is;
-* neighbours are clamped to what exists on small maps (see :func:`effective_k_dilation`).
+* neighbours are clamped to what exists on small maps (see :func:`effective_k_dilation`);
+* under a trace for any input size (ONNX export, :mod:`.tracing`) the search is one chunk, the
+  clamping and the position term stay functions of the input size, and the search is a TopK.
 """
 import functools
 
@@ -20,6 +22,7 @@ from torch import nn
 
 from .conv import conv_norm_act
 from .grad_checkpoint import maybe_checkpoint
+from .tracing import for_any_size
 from .transformer import resize_map
 
 # Largest number of query-key distances one KNN chunk holds (64 MiB in float32).
@@ -32,10 +35,14 @@ def effective_k_dilation(k, dilation, num_keys):
     The dilated search takes every ``dilation``-th of the ``k * dilation`` nearest keys. On maps
     with fewer keys than that, the dilation is lowered first (to ``num_keys // k``, at least 1),
     then ``k`` itself (to ``num_keys``). Where ``k * dilation <= num_keys`` nothing changes.
+    A traced ``num_keys`` (0-d tensor) gives traced results, so an export clamps at every size.
 
     Returns:
-        tuple[int, int]: ``(k, dilation)`` to use.
+        tuple[int, int]: ``(k, dilation)`` to use (0-d tensors for a traced ``num_keys``).
     """
+    if isinstance(num_keys, torch.Tensor):
+        k = num_keys.clamp(max=k)
+        return k, (num_keys // k).clamp(max=dilation).clamp(min=1)
     k = min(k, num_keys)
     dilation = max(1, min(dilation, num_keys // k))
     return k, dilation
@@ -61,7 +68,11 @@ def dilated_knn(query, key, k, dilation, pos_bias=None, chunk_elements=KNN_CHUNK
     """
     batch, _, num_queries = query.shape
     num_keys = key.shape[-1]
-    rows = max(1, chunk_elements // max(1, batch * num_keys))
+    if torch.jit.is_tracing():  # one chunk: a loop over chunks would be unrolled for one size
+        bounds = [(0, num_queries)]
+    else:
+        rows = max(1, chunk_elements // max(1, batch * num_keys))
+        bounds = [(start, min(start + rows, num_queries)) for start in range(0, num_queries, rows)]
     # Distances in at least float32: half-precision rounding would reorder near neighbours.
     dtype = torch.promote_types(query.dtype, torch.float32)
     with torch.no_grad(), torch.autocast(query.device.type, enabled=False):
@@ -70,14 +81,13 @@ def dilated_knn(query, key, k, dilation, pos_bias=None, chunk_elements=KNN_CHUNK
         query_sq = query.pow(2).sum(-1, keepdim=True)
         key_sq = key.pow(2).sum(1, keepdim=True)  # B, 1, M
         indices = []
-        for start in range(0, num_queries, rows):
-            end = min(start + rows, num_queries)
+        for start, end in bounds:
             dist = query_sq[:, start:end] - 2 * torch.bmm(query[:, start:end], key) + key_sq
             if pos_bias is not None:
                 dist += pos_bias(start, end).to(dtype)
             nearest = torch.topk(-dist, k * dilation, dim=-1).indices
             indices.append(nearest[..., ::dilation])
-        return torch.cat(indices, dim=1)
+        return torch.cat(indices, dim=1) if len(indices) > 1 else indices[0]
 
 
 def max_relative_features(x, y, neighbours):
@@ -223,12 +233,13 @@ class Grapher(nn.Module):
 
         At the trained grid it slices the stored tensor. Elsewhere it is computed exactly for
         the actual grids: ``-2 P_q P_k^T / C``, with P the sin-cos embedding of the query
-        positions and of the pooled key positions (window centres, in query-grid units).
+        positions and of the pooled key positions (window centres, in query-grid units). A
+        trace for any input size computes it at every grid (:mod:`.tracing`).
         """
         if self.relative_pos is None:
             return None
         ratio = self.reduce_ratio
-        if height == width == self.trained_grid:
+        if not for_any_size() and height == width == self.trained_grid:
             stored = self.relative_pos[0]
             return lambda start, end: stored[start:end]
         dtype, device = self.fc1.conv.weight.dtype, self.fc1.conv.weight.device

@@ -23,12 +23,14 @@ import torch.nn.functional as F
 from mmcv.cnn import build_activation_layer, build_norm_layer
 from torch import nn
 
+from .tracing import ceil_div, for_any_size
+
 
 def pad_to_multiple(x, multiple):
     """Zero-pads an ``(B, C, H, W)`` map at the bottom and right to multiples of ``multiple``."""
     height, width = x.shape[-2:]
     pad_h, pad_w = -height % multiple, -width % multiple
-    if pad_h or pad_w:
+    if for_any_size() or pad_h or pad_w:
         x = F.pad(x, (0, pad_w, 0, pad_h))
     return x
 
@@ -45,9 +47,9 @@ def map_to_tokens(x):
 
 def resize_map(x, size, mode='bicubic'):
     """``x`` (``(..., H, W)``, 4-D) resized to ``size`` by interpolation (``align_corners=False``),
-    or ``x`` itself when it has that size already."""
+    or ``x`` itself when it has that size already (and no trace for any size records it)."""
     size = tuple(size)
-    if tuple(x.shape[-2:]) == size:
+    if not for_any_size() and tuple(x.shape[-2:]) == size:
         return x
     return F.interpolate(x, size=size, mode=mode, align_corners=False)
 
@@ -60,7 +62,7 @@ def resize_pos_embed(pos_embed, src_hw, dst_hw, num_extra_tokens=0, mode='bicubi
     Returns:
         Tensor: ``pos_embed`` itself when the grids match, else ``(1, E + H*W, C)``.
     """
-    if tuple(src_hw) == tuple(dst_hw):
+    if not for_any_size() and tuple(src_hw) == tuple(dst_hw):
         return pos_embed
     extra, grid = pos_embed[:, :num_extra_tokens], pos_embed[:, num_extra_tokens:]
     grid = resize_map(tokens_to_map(grid, src_hw), dst_hw, mode)
@@ -80,14 +82,15 @@ def resize_relative_pos(relative_pos, src_query_hw, src_key_hw, dst_query_hw, ds
     """
     src_query_hw, src_key_hw = tuple(src_query_hw), tuple(src_key_hw)
     dst_query_hw, dst_key_hw = tuple(dst_query_hw), tuple(dst_key_hw)
-    if src_query_hw == dst_query_hw and src_key_hw == dst_key_hw:
+    any_size = for_any_size()
+    if not any_size and src_query_hw == dst_query_hw and src_key_hw == dst_key_hw:
         return relative_pos
     lead = relative_pos.shape[:2]
     bias = relative_pos.flatten(0, 1)  # (B' * heads, Nq, Nk)
     # queries first: the key resize then writes the large result in (query, key) order
-    if src_query_hw != dst_query_hw:
+    if any_size or src_query_hw != dst_query_hw:
         bias = map_to_tokens(resize_map(tokens_to_map(bias, src_query_hw), dst_query_hw, mode))
-    if src_key_hw != dst_key_hw:
+    if any_size or src_key_hw != dst_key_hw:
         bias = resize_map(bias.reshape(-1, 1, *src_key_hw), dst_key_hw,
                           mode).reshape(bias.shape[0], bias.shape[1], -1)
     return bias.reshape(*lead, *bias.shape[1:])
@@ -189,7 +192,7 @@ class MultiheadAttention(nn.Module):
 
     def key_grid(self, hw):
         """The key grid of a query grid ``hw``: ``ceil(hw / sr_ratio)``."""
-        return tuple(-(-s // self.sr_ratio) for s in hw)
+        return tuple(ceil_div(s, self.sr_ratio) for s in hw)
 
     def _split_heads(self, x, parts):
         """``(B, N, parts * C)`` -> ``(parts, B, heads, N, C / heads)``."""
@@ -205,15 +208,17 @@ class MultiheadAttention(nn.Module):
                 ``(B, heads, N, keys)``.
         """
         if self.layout == 'qkv':
-            q, k, v = self._split_heads(self.qkv(x), 3)
+            q, k, v = self._split_heads(self.qkv(x), 3).unbind(0)
         elif self.layout == 'qk_v':
-            (q, k), (v, ) = self._split_heads(self.qk(x), 2), self._split_heads(self.v(x), 1)
+            q, k = self._split_heads(self.qk(x), 2).unbind(0)
+            v = self._split_heads(self.v(x), 1)[0]
         else:
             source = x
             if self.sr_ratio > 1:
                 pooled = F.avg_pool2d(tokens_to_map(x, hw), self.sr_ratio, ceil_mode=True)
                 source = self.sr_norm(self.sr_proj(map_to_tokens(pooled)))
-            (q, ), (k, v) = self._split_heads(self.q(x), 1), self._split_heads(self.kv(source), 2)
+            q = self._split_heads(self.q(x), 1)[0]
+            k, v = self._split_heads(self.kv(source), 2).unbind(0)
         if attn_bias is not None:
             attn_bias = attn_bias.to(q.dtype)
         x = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_bias)
