@@ -1,4 +1,4 @@
-"""ONNX export of whole models in their package's tensor mode (``tools/deployment/pytorch2onnx.py``).
+"""ONNX export of whole models in their package's tensor mode (tools/deployment/pytorch2onnx.py).
 
 What is exported (:class:`TensorModeModel`): ``model(x, mode='tensor')`` of the host package, on
 an image batch that has been through the config's data preprocessor (normalised, RGB where the
@@ -76,12 +76,14 @@ class AdaptiveAvgPool2dAsMatmul(nn.Module):
 
 
 def replace_adaptive_pooling(model):
-    """Replaces every ``nn.AdaptiveAvgPool2d`` of ``model`` (in place) by
-    :class:`AdaptiveAvgPool2dAsMatmul`; returns how many."""
+    """Replaces every ``nn.AdaptiveAvgPool2d`` of ``model`` with an output larger than 1x1 (in
+    place) by :class:`AdaptiveAvgPool2dAsMatmul`; returns how many."""
     replaced = 0
     for module in list(model.modules()):
         for name, child in module.named_children():
-            if isinstance(child, nn.AdaptiveAvgPool2d):
+            # a global pool (output 1x1) exports as GlobalAveragePool, which takes any size
+            if isinstance(child, nn.AdaptiveAvgPool2d) and \
+                    nn.modules.utils._pair(child.output_size) != (1, 1):
                 setattr(module, name, AdaptiveAvgPool2dAsMatmul(child.output_size))
                 replaced += 1
     return replaced
@@ -212,10 +214,20 @@ def example_input(shape, in_channels=3, batch=1, dtype=torch.float32, seed=0):
 
 
 def relative_error(reference, value):
-    """``max |value - reference| / max |reference|`` (0 for two all-zero tensors)."""
-    reference = reference.double()
+    """``max |value - reference| / max |reference|`` over the finite entries (0 for two all-zero
+    tensors); infinite for tensors of different shapes or non-finite entries that differ."""
+    if tuple(reference.shape) != tuple(value.shape):
+        return float('inf')
+    reference, value = reference.double(), value.double()
+    finite = reference.isfinite()
+    if not torch.equal(finite, value.isfinite()) or \
+            not torch.equal(reference[~finite].nan_to_num(), value[~finite].nan_to_num()):
+        return float('inf')
+    reference, value = reference[finite], value[finite]
+    if reference.numel() == 0:
+        return 0.0
     scale = float(reference.abs().max())
-    return float((value.double() - reference).abs().max()) / (scale or 1.0)
+    return float((value - reference).abs().max()) / (scale or 1.0)
 
 
 def verify(model_bytes, module, shapes, in_channels=3, dynamic=True):
@@ -277,8 +289,9 @@ def _compare(run, module, names, shapes, in_channels, dtype, dynamic):
         with torch.no_grad(), _reference_mode(dynamic):
             expected = _flatten(module(x))
         got = run(x.numpy())
-        rows.append(dict(shape=(batch, height, width), errors={
-            name: relative_error(e, torch.from_numpy(g)) for name, e, g in zip(names, expected, got)}))
+        errors = {name: relative_error(e, torch.from_numpy(g))
+                  for name, e, g in zip(names, expected, got)}
+        rows.append(dict(shape=(batch, height, width), errors=errors))
     return rows
 
 

@@ -161,7 +161,8 @@ def main(argv=None):
 
     axes = 'dynamic batch, height and width' if args.dynamic else \
         f'fixed input {format_shape(inputs.shape)}'
-    print(f'{args.config}: {type(model).__name__}, {module.part} ({task} tensor mode); '
+    mode = 'extract_feat' if module.two_stage else f'{task} tensor mode'
+    print(f'{args.config}: {type(model).__name__}, {module.part} ({mode}); '
           f'outputs: {", ".join(names)}')
     if module.two_stage:
         print('  two-stage detector: the graph is the backbone and neck (extract_feat); the RPN '
@@ -197,7 +198,7 @@ def main(argv=None):
         print(f'{"FAILED" if failed else "PASSED"}: largest error {worst:.1e}, tolerance '
               f'{args.tolerance:.0e}')
         description['verify'] = dict(rows=rows, judged=judged, tolerance=args.tolerance,
-                                      passed=not failed)
+                                     passed=not failed)
     json_path = osp.splitext(args.output)[0] + '.json'
     deploy.write_description(json_path, description)
     print(f'description: {json_path}')

@@ -79,8 +79,10 @@ class WordMerge(nn.Module):
         words = self.norm(words)
         channels = words.shape[-1]
         x = words.reshape(-1, height, width, WORD_GRID, WORD_GRID, channels)
-        x = F.pad(x, (0, 0, 0, 0, 0, 0, 0, width % 2, 0, height % 2))
-        rows, cols = x.shape[1] // 2, x.shape[2] // 2
+        # the sentence merge's conv grid ((n - 1) // 2 + 1 = ceil(n / 2)), written as the conv's
+        # output size is, so that torch.compile's symbolic sizes of words and sentences agree
+        rows, cols = (height - 1) // 2 + 1, (width - 1) // 2 + 1
+        x = F.pad(x, (0, 0, 0, 0, 0, 0, 0, 2 * cols - width, 0, 2 * rows - height))
         # (B, rows, row parity, cols, col parity, word row, word col, c) -> (.., c, 8, 8) with
         # joined-grid row = parity * 4 + word row, as upstream concatenates the four sentences
         x = x.reshape(-1, rows, 2, cols, 2, WORD_GRID, WORD_GRID, channels)
@@ -292,8 +294,9 @@ class PyramidTNT(TransformerBackbone):
         if self.upsample is None:
             return outs
         height, width = x.shape[-2:]
-        return tuple(self.upsample[str(i)](out)[..., :ceil_div(height, stride), :ceil_div(width, stride)]
-                     for i, stride, out in zip(self.out_indices, self.out_strides, outs))
+        return tuple(
+            self.upsample[str(i)](out)[..., :ceil_div(height, stride), :ceil_div(width, stride)]
+            for i, stride, out in zip(self.out_indices, self.out_strides, outs))
 
     def _stage_output(self, index, state):
         _, sentences, hw = state

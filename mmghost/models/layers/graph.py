@@ -48,6 +48,10 @@ def effective_k_dilation(k, dilation, num_keys):
     return k, dilation
 
 
+# torch.compile runs the search eagerly (a graph break): its chunk bounds are size-dependent
+# Python, whose symbolic sizes swamp the compiler's shape reasoning under dynamic shapes (a
+# PViG-Ti recompile did not finish in 5 minutes); the search yields indices only, no gradient.
+@torch.compiler.disable
 def dilated_knn(query, key, k, dilation, pos_bias=None, chunk_elements=KNN_CHUNK_ELEMENTS):
     """Indices of the dilated k nearest keys of every query, in chunks of queries.
 

@@ -29,7 +29,9 @@ from .tracing import ceil_div, for_any_size
 def pad_to_multiple(x, multiple):
     """Zero-pads an ``(B, C, H, W)`` map at the bottom and right to multiples of ``multiple``."""
     height, width = x.shape[-2:]
-    pad_h, pad_w = -height % multiple, -width % multiple
+    # no % on sizes: torch.compile's dynamic-shape analysis fails on it (torch 2.14)
+    pad_h = ceil_div(height, multiple) * multiple - height
+    pad_w = ceil_div(width, multiple) * multiple - width
     if for_any_size() or pad_h or pad_w:
         x = F.pad(x, (0, pad_w, 0, pad_h))
     return x
