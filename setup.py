@@ -1,5 +1,29 @@
 """mmghost: Huawei Noah's efficient backbones as OpenMMLab (mmdet / mmseg / mmpretrain) plugins."""
+import os.path as osp
+import shutil
+import sys
+
 from setuptools import find_packages, setup
+
+ROOT = osp.dirname(osp.abspath(__file__))
+# configs/ and tools/ travel inside a built package, in mmghost/.mim/ as in mmdet, so that an
+# installed mmghost finds them (mmghost.config_path); an editable install reads the checkout's.
+MIM_PARTS = ('configs', 'tools')
+BUILD_COMMANDS = ('bdist_wheel', 'build', 'build_py', 'install', 'sdist')
+
+
+def copy_mim_parts():
+    mim = osp.join(ROOT, 'mmghost', '.mim')
+    for part in MIM_PARTS:
+        target = osp.join(mim, part)
+        if osp.lexists(target):
+            shutil.rmtree(target)
+        shutil.copytree(osp.join(ROOT, part), target,
+                        ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+
+
+if any(command in sys.argv for command in BUILD_COMMANDS):
+    copy_mim_parts()
 
 setup(
     name='mmghost',
@@ -11,7 +35,7 @@ setup(
     license='Apache-2.0',
     python_requires='>=3.9',
     packages=find_packages(include=['mmghost', 'mmghost.*']),
-    package_data={'mmghost': ['weights_sha256.json']},
+    package_data={'mmghost': ['weights_sha256.json', '.mim/configs/**/*', '.mim/tools/**/*']},
     install_requires=[
         # torch and torchvision must be a matching pair; tools/env.sh installs 2.14.1 / 0.29.1.
         'torch>=2.1',

@@ -67,15 +67,13 @@ def measure(name, shape, repeats):
 
 def position_term_difference(name):
     """Pyramid ViG at its trained grid: the computed relative-position term vs the stored one
-    per stage, and the float64 outputs with either (seeded init weights)."""
+    per stage, and the float64 outputs with either (seeded random weights)."""
     from mmghost import deploy
     from mmghost.models.layers import Grapher, any_size_paths
     from mmghost.official import official_backbone_cfg
     from mmghost.registry import MODELS
     torch.manual_seed(0)
-    backbone = MODELS.build(official_backbone_cfg(name))
-    backbone.init_weights()
-    backbone.eval().double()
+    backbone = MODELS.build(official_backbone_cfg(name)).eval().double()
     terms = {}
     for stage, module in enumerate(backbone.stages):
         grapher = next(m for m in module.modules() if isinstance(m, Grapher))

@@ -11,6 +11,7 @@ from .checkpoint import register_safe_loaders
 from . import engine  # noqa: F401  (registers BitExactResumeHook in mmengine's HOOKS)
 from .models import *  # noqa: F401,F403
 from .official import OFFICIAL_MODELS, official_backbone_cfg
+from .paths import config_path, tool_path
 from .registry import MODELS, register_in_downstream
 from .swap import swap_backbone
 
@@ -19,4 +20,5 @@ __version__ = '0.1.0'
 register_safe_loaders()
 register_in_downstream()
 
-__all__ = ['MODELS', 'OFFICIAL_MODELS', 'official_backbone_cfg', 'swap_backbone', '__version__']
+__all__ = ['MODELS', 'OFFICIAL_MODELS', 'config_path', 'official_backbone_cfg', 'swap_backbone',
+           'tool_path', '__version__']

@@ -40,6 +40,10 @@ from torch import nn
 from .models.layers.graph import MaxRelativeGraphConv
 from .models.layers.tracing import any_size_paths, fixed_size_trace
 
+__all__ = ['HEAD_OUTPUTS', 'INPUT_NAME', 'OPSET', 'AdaptiveAvgPool2dAsMatmul', 'TensorModeModel',
+           'describe', 'example_input', 'export_onnx', 'has_neighbour_search', 'relative_error',
+           'replace_adaptive_pooling', 'verify', 'verify_float64', 'write_description']
+
 #: ONNX opset of the exported graphs (onnxruntime >= 1.12 runs it).
 OPSET = 17
 INPUT_NAME = 'input'
@@ -296,8 +300,8 @@ def _compare(run, module, names, shapes, in_channels, dtype, dynamic):
 
 
 def describe(model_bytes, module, names, inputs, dynamic, opset, preprocessor=None, **extra):
-    """The sidecar description of an export: opset, input and outputs with their shapes at
-    the export size and dynamic axes, the preprocessing the input must have had."""
+    """The sidecar description of an export: opset, file size, input and outputs with their
+    shapes at the export size and dynamic axes, the preprocessing the input must have had."""
     import onnx
     with torch.no_grad():
         outputs = _flatten(module(inputs))
@@ -308,6 +312,7 @@ def describe(model_bytes, module, names, inputs, dynamic, opset, preprocessor=No
 
     return dict(
         exporter=f'torch.onnx.export(dynamo=False), torch {torch.__version__}', opset=opset,
+        file_mib=round(len(model_bytes) / 2**20, 1),
         onnx=onnx.__version__, python=platform.python_version(), dynamic=dynamic,
         input=dict(name=INPUT_NAME, dtype='float32', shape=shape(INPUT_NAME, inputs),
                    export_shape=list(inputs.shape), preprocessing=preprocessor),
@@ -327,8 +332,3 @@ def timed(fn, *args, **kwargs):
     start = time.perf_counter()
     result = fn(*args, **kwargs)
     return result, time.perf_counter() - start
-
-
-__all__ = ['OPSET', 'HEAD_OUTPUTS', 'AdaptiveAvgPool2dAsMatmul', 'TensorModeModel',
-           'describe', 'export_onnx', 'has_neighbour_search', 'relative_error',
-           'replace_adaptive_pooling', 'verify', 'verify_float64', 'write_description']

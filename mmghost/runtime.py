@@ -73,10 +73,13 @@ def build_task_model(task, model_cfg):
 
 
 def add_common_arguments(parser):
-    """Adds what tools/train.py and tools/test.py share: ``--work-dir``, ``--cfg-options``,
-    ``--launcher`` and ``--local-rank`` (mmdet's spelling and help)."""
+    """Adds what tools/train.py and tools/test.py share: ``--work-dir``, ``--data-root``,
+    ``--cfg-options``, ``--launcher`` and ``--local-rank`` (mmdet's spelling and help)."""
     from mmengine.config import DictAction
     parser.add_argument('--work-dir', help='the dir to save logs, models and metrics')
+    parser.add_argument(
+        '--data-root', help="the dataset folder (e.g. COCO's, which holds annotations/ and "
+        "train2017/): the data_root of every dataloader, and the evaluators' ann_file")
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override some settings in the used config, the key-value pair in xxx=yyy '
@@ -94,12 +97,16 @@ def load_config(args):
     """The config of ``args.config`` with the common arguments applied.
 
     Sets ``LOCAL_RANK`` from ``--local-rank`` when the launcher did not, the launcher, the
-    ``--cfg-options`` and the work dir (CLI > config > ``./work_dirs/<config name>``).
+    ``--data-root`` (:func:`mmghost.preflight.set_data_root`), the ``--cfg-options`` and the work
+    dir (CLI > config > ``./work_dirs/<config name>``).
     """
     from mmengine.config import Config
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
+    if getattr(args, 'data_root', None) is not None:
+        from mmghost.preflight import set_data_root
+        set_data_root(cfg, args.data_root)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:

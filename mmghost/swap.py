@@ -54,6 +54,9 @@ def config_file(source):
             raise FileNotFoundError(f'config {source!r} not found')
         return source
     package, path = source.split('::', 1)
+    if package == 'mmghost':  # installed (mmghost/.mim) or a checkout
+        from .paths import config_path
+        return config_path(path)
     try:
         root = osp.dirname(importlib.import_module(package).__file__)
     except ImportError as error:

@@ -229,3 +229,12 @@ def test_relative_error_fails_on_shape_or_non_finite_mismatch():
     assert deploy.relative_error(a, torch.tensor([1.0, -2.5, float('inf')])) == 0.25
     assert deploy.relative_error(a, torch.tensor([1.0, -2.0, float('nan')])) == float('inf')
     assert deploy.relative_error(a, a[None]) == float('inf')
+
+
+def test_pytorch2onnx_names_what_failed_to_export(tmp_path):
+    name = 'retinanet_ghostnet-1.0x_fpn_1x_coco.py'
+    with pytest.raises(RuntimeError, match=r'ONNX export of .*retinanet_ghostnet-1.0x_fpn_1x_coco'
+                                           r'\.py \(RetinaNet\) failed at opset 6: Unsupported'):
+        load_tool('tools/deployment/pytorch2onnx.py').main(
+            [config_path(name), save_checkpoint(name, tmp_path), '-o', str(tmp_path / 'x.onnx'),
+             '--shape', '64', '--opset', '6'])

@@ -33,3 +33,15 @@ def test_model_zoo_measures_gpu_latency():
     [latency] = measured['inference time (ms/im)']
     assert latency['value'] > 0 and latency['hardware'] == torch.cuda.get_device_name()
     assert measured['Peak Memory (MiB)'][0]['measure'] == 'peak allocated'
+
+
+def test_compiled_backbone_on_gpu_equals_eager():
+    """``torch.compile`` (inductor, CUDA kernels) of Pyramid ViG-Ti at two sizes, in float64
+    (float32 neighbour near-ties could swap a neighbour)."""
+    model = PyramidViG(arch='ti').cuda().eval().double()
+    compiled = torch.compile(model)
+    for shape in [(1, 3, 224, 224), (2, 3, 256, 320)]:
+        x = torch.randn(*shape, device='cuda', dtype=torch.float64)
+        with torch.no_grad():
+            for a, e in zip(compiled(x), model(x)):
+                torch.testing.assert_close(a, e, rtol=1e-7, atol=1e-9 * e.abs().max().item())

@@ -12,7 +12,6 @@
    ``loss_curve.png`` (from the run's ``vis_data/scalars.json``) in the work dir.
 """
 import argparse
-import json
 import os.path as osp
 import sys
 import time
@@ -33,7 +32,9 @@ import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.hooks import Hook  # noqa: E402
 
+from mmghost.curves import plot_curves, read_run, select_keys  # noqa: E402
 from mmghost.demo import make_demo_dataset  # noqa: E402
+from mmghost.preflight import set_data_root  # noqa: E402
 from mmghost.runtime import build_runner, setup_task  # noqa: E402
 
 DEFAULT_CONFIG = osp.join(REPO_ROOT, 'configs', 'demo', 'retinanet_pvig-s_fpn_demo.py')
@@ -53,48 +54,6 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, xxx=yyy (as tools/train.py)')
     return parser.parse_args(argv)
-
-
-def point_to_data(cfg, data_root):
-    """Points the config's COCO dataloaders and evaluators at ``<data_root>/coco/``."""
-    coco_root = osp.join(data_root, 'coco') + '/'
-    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        dataset = cfg[name]['dataset']
-        while 'dataset' in dataset:  # dataset wrappers
-            dataset = dataset['dataset']
-        dataset['data_root'] = coco_root
-    for name in ('val_evaluator', 'test_evaluator'):
-        ann = cfg[name]['ann_file']
-        cfg[name]['ann_file'] = coco_root + ann.split('/coco/', 1)[-1]
-
-
-def plot_loss_curve(work_dir, log_dir, out_file):
-    """Plots every ``loss*`` scalar of the run's ``vis_data/scalars.json`` against the iteration."""
-    scalars_file = osp.join(log_dir, 'vis_data', 'scalars.json')
-    curves = {}
-    with open(scalars_file, encoding='utf-8') as f:
-        for line in f:
-            record = json.loads(line)
-            if 'loss' not in record:
-                continue  # validation / test records
-            for key, value in record.items():
-                if key.startswith('loss'):
-                    curves.setdefault(key, ([], []))
-                    curves[key][0].append(record['iter'])
-                    curves[key][1].append(value)
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for key, (iters, values) in sorted(curves.items()):
-        ax.plot(iters, values, label=key, linewidth=2 if key == 'loss' else 1)
-    ax.set_xlabel('iteration')
-    ax.set_ylabel('training loss')
-    ax.set_yscale('log')
-    ax.grid(True, which='both', alpha=0.3)
-    ax.legend()
-    ax.set_title(f'Training loss ({osp.basename(work_dir)})')
-    fig.tight_layout()
-    fig.savefig(out_file, dpi=120)
-    plt.close(fig)
-    return out_file
 
 
 @torch.no_grad()
@@ -162,7 +121,7 @@ def main(argv=None):
     cfg.launcher = 'none'
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    point_to_data(cfg, args.data_root)
+    set_data_root(cfg, osp.join(args.data_root, 'coco') + '/')
     cfg.work_dir = args.work_dir or osp.join(
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
     setup_task(cfg)
@@ -178,8 +137,11 @@ def main(argv=None):
 
     pred_file = plot_predictions(runner, osp.join(cfg.work_dir, 'predictions.png'),
                                  args.num_vis, args.score_thr)
-    curve_file = plot_loss_curve(cfg.work_dir, runner.log_dir,
-                                 osp.join(cfg.work_dir, 'loss_curve.png'))
+    _, train_scalars, val_scalars = read_run(runner.log_dir)
+    curve_file = plot_curves(train_scalars, val_scalars,
+                             select_keys(train_scalars, val_scalars, ['loss']),
+                             osp.join(cfg.work_dir, 'loss_curve.png'),
+                             f'Training loss ({osp.basename(cfg.work_dir)})')
     total = time.perf_counter() - start
 
     metrics = keeper.metrics

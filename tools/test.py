@@ -25,6 +25,7 @@ from mmengine.config import ConfigDict
 from mmengine.model import is_model_wrapper
 
 from mmghost.official import find_official_classifier, load_official_classifier
+from mmghost.preflight import check_or_exit
 from mmghost.runtime import (add_common_arguments, build_runner, cpu_distributed,
                              enable_visualization, load_config, setup_task)
 
@@ -52,6 +53,7 @@ def main(argv=None):
     args = parse_args(argv)
 
     cfg = load_config(args)
+    check_or_exit(cfg, 'test', args.config)  # the data is on disk, or one short message
     cfg.load_from = args.checkpoint
     task = setup_task(cfg)
 

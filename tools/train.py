@@ -1,7 +1,8 @@
 """Trains a detector (mmdet) or segmentor (mmseg) from a config, like mmdet's tools/train.py.
 
-    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--auto-scale-lr]
-                          [--cfg-options KEY=VALUE ...] [--launcher none|pytorch|slurm|mpi]
+    python tools/train.py CONFIG [--work-dir DIR] [--data-root DIR] [--resume [CKPT]] [--amp]
+                          [--auto-scale-lr] [--cfg-options KEY=VALUE ...]
+                          [--launcher none|pytorch|slurm|mpi]
 
 The task is read from the config's ``default_scope``. Multi-GPU / multi-process:
 ``tools/dist_train.sh CONFIG NUM_PROCS [args]``; without CUDA the processes train on CPU (gloo).
@@ -15,6 +16,7 @@ try:
 except ImportError:  # a source checkout that is not pip-installed
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
     import mmghost  # noqa: F401
+from mmghost.preflight import check_or_exit
 from mmghost.runtime import (add_common_arguments, build_runner, cpu_distributed, load_config,
                              setup_task)
 
@@ -38,6 +40,7 @@ def main(argv=None):
     args = parse_args(argv)
 
     cfg = load_config(args)
+    check_or_exit(cfg, 'train', args.config)  # the data is on disk, or one short message
 
     if args.amp:
         optim_type = cfg.optim_wrapper.get('type', 'OptimWrapper')

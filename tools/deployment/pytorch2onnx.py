@@ -154,7 +154,13 @@ def main(argv=None):
     opset = args.opset or deploy.OPSET
     inputs = deploy.example_input(shape, in_channels, args.batch_size)
     names = module.output_names(inputs)
-    graph, seconds = deploy.timed(deploy.export_onnx, module, inputs, names, args.dynamic, opset)
+    try:
+        graph, seconds = deploy.timed(deploy.export_onnx, module, inputs, names, args.dynamic,
+                                      opset)
+    except Exception as error:  # the exporter names the operator it cannot write
+        raise RuntimeError(
+            f'ONNX export of {args.config} ({type(model).__name__}) failed at opset {opset}: '
+            f'{error}. What exports and what does not: docs/deployment.md') from error
     os.makedirs(osp.dirname(osp.abspath(args.output)), exist_ok=True)
     with open(args.output, 'wb') as f:
         f.write(graph)

@@ -1,0 +1,133 @@
+"""Data preflight of ``tools/train.py`` and ``tools/test.py``: before the runner is built, the
+annotation files and image folders a config reads are checked, and a missing one ends the run
+with one short message (what is missing, the expected layout, how to point at the data, and
+that ``tools/run_demo.py`` needs none) instead of a traceback after the environment dump.
+
+Checked: the datasets of the dataloaders the run uses (through dataset wrappers such as
+``MultiImageMixDataset``, ``RepeatDataset`` and ``ConcatDataset``) whose type is known here
+(:data:`LAYOUTS`), and the evaluators' ``ann_file``. Remote storage (a path with ``://`` or a
+dataset with non-local ``backend_args``) and other dataset types are not checked.
+
+:func:`set_data_root` is ``--data-root DIR``: every known dataset's ``data_root`` becomes
+``DIR``, and the evaluators' ``ann_file``, which the configs join to the data root when they
+are parsed (``data_root + 'annotations/...'``), are re-pointed too.
+"""
+import os.path as osp
+
+#: dataset type -> (name of the layout, the layout under the data root, the default root)
+LAYOUTS = {
+    'CocoDataset': ('COCO 2017', [
+        'annotations/instances_train2017.json', 'annotations/instances_val2017.json',
+        'train2017/  (the training images, *.jpg)', 'val2017/    (the validation images)'],
+        'data/coco/'),
+    'ADE20KDataset': ('ADE20K 2016 (ADEChallengeData2016)', [
+        'images/training/       (*.jpg)', 'images/validation/',
+        'annotations/training/  (*.png label maps)', 'annotations/validation/'],
+        'data/ade/ADEChallengeData2016'),
+    'ImageNet': ('ImageNet-1k (mmpretrain layout)', [
+        'train/  (class folders)', 'val/    (images)', 'meta/train.txt, meta/val.txt'],
+        'data/imagenet/'),
+}
+
+#: the dataloaders and evaluators a run reads
+PHASES = {'train': ('train_dataloader', 'val_dataloader'), 'test': ('test_dataloader', )}
+EVALUATORS = {'train_dataloader': None, 'val_dataloader': 'val_evaluator',
+              'test_dataloader': 'test_evaluator'}
+
+
+def _datasets(dataset):
+    """The leaf dataset configs of a (possibly wrapped) dataset config."""
+    if 'datasets' in dataset:
+        for child in dataset['datasets']:
+            yield from _datasets(child)
+    elif 'dataset' in dataset:
+        yield from _datasets(dataset['dataset'])
+    else:
+        yield dataset
+
+
+def _remote(path, dataset):
+    backend = (dataset.get('backend_args') or {}).get('backend', 'local')
+    return '://' in str(path) or backend != 'local'
+
+
+def _dataloaders(cfg, phase):
+    for name in PHASES[phase]:
+        loader = cfg.get(name)
+        if loader and (name != 'val_dataloader' or cfg.get('val_cfg') is not None):
+            yield name, loader
+
+
+def missing_data(cfg, phase):
+    """What the run's ``phase`` (``'train'`` or ``'test'``) reads and is not on disk.
+
+    Returns:
+        list[tuple[str, str, str]]: ``(path, what it is, dataset type)`` of each missing one.
+    """
+    missing = []
+    for name, loader in _dataloaders(cfg, phase):
+        for dataset in _datasets(loader['dataset']):
+            kind = dataset.get('type')
+            if kind not in LAYOUTS:
+                continue
+            root = dataset.get('data_root') or ''
+            wanted = []
+            if dataset.get('ann_file'):
+                wanted.append((osp.join(root, dataset['ann_file']), 'annotation file', osp.isfile))
+            for key, prefix in (dataset.get('data_prefix') or {}).items():
+                wanted.append((osp.join(root, prefix), f'{key} folder', osp.isdir))
+            if kind == 'ImageNet' and dataset.get('split'):
+                wanted.append((osp.join(root, dataset['split']), 'image folder', osp.isdir))
+            for path, what, exists in wanted:
+                if not _remote(path, dataset) and not exists(path):
+                    missing.append((path, f'{name} {what}', kind))
+        evaluator = cfg.get(EVALUATORS[name]) if EVALUATORS[name] else None
+        for metric in (evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]):
+            path = (metric or {}).get('ann_file')
+            if path and not _remote(path, metric) and not osp.isfile(path):
+                missing.append((path, f'{EVALUATORS[name]} ann_file', 'CocoDataset'))
+    return list(dict.fromkeys(missing))
+
+
+def set_data_root(cfg, root):
+    """``--data-root``: points every known dataset of the dataloaders at ``root`` and re-points
+    the evaluators' ``ann_file`` that start with the old root."""
+    old_roots = set()
+    for name in (*PHASES['train'], *PHASES['test']):
+        loader = cfg.get(name)
+        if not loader:
+            continue
+        for dataset in _datasets(loader['dataset']):
+            if dataset.get('type') in LAYOUTS:
+                old_roots.add(dataset.get('data_root') or '')
+                dataset['data_root'] = root
+    for name in ('val_evaluator', 'test_evaluator'):
+        evaluator = cfg.get(name)
+        for metric in (evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]):
+            path = (metric or {}).get('ann_file')
+            old = next((r for r in sorted(old_roots, key=len, reverse=True)
+                        if r and path and path.startswith(r)), None)
+            if old is not None:
+                metric['ann_file'] = osp.join(root, path[len(old):].lstrip('/'))
+
+
+def message(config, missing):
+    """The one message printed instead of a traceback."""
+    lines = [f'The data of {config} is not on disk:']
+    lines += [f'  missing {what}: {path}' for path, what, _ in missing]
+    for kind in dict.fromkeys(kind for _, _, kind in missing):
+        name, layout, default = LAYOUTS[kind]
+        lines.append(f'Expected layout, {name}, under the data root (the configs use {default}):')
+        lines += [f'  {entry}' for entry in layout]
+    lines += [
+        'Point at the data with --data-root DIR (the folder that holds the layout above), or',
+        '  --cfg-options train_dataloader.dataset.data_root=DIR ... for each dataloader.',
+        'To run without any data: python tools/run_demo.py (built-in synthetic data).']
+    return '\n'.join(lines)
+
+
+def check_or_exit(cfg, phase, config):
+    """Ends the process with :func:`message` (exit status 2, no traceback) when data is missing."""
+    missing = missing_data(cfg, phase)
+    if missing:
+        raise SystemExit(message(config, missing)) from None
