@@ -14,8 +14,8 @@
 #   TORCH_VERSION / TORCHVISION_VERSION   a matching pair (default 2.14.1 / 0.29.1)
 #   FORCE_CUDA=1        build mmcv's CUDA ops too (needs nvcc matching torch's CUDA)
 #   MAX_JOBS            parallel compile jobs for the mmcv build (default: all cores)
-#   MMGHOST_BUILD_DIR   the mmcv build folder, kept until the wheel is built so that an
-#                       interrupted build resumes (default ~/.cache/mmghost/build/mmcv-2.1.0-<key>)
+#   MMGHOST_BUILD_DIR   where the mmcv build folder (mmcv-2.1.0-<key>/) goes; it is kept until the
+#                       wheel is built, so that an interrupted build resumes (default ~/.cache/mmghost/build)
 set -euo pipefail
 
 _mmghost_setup() {
@@ -50,7 +50,7 @@ _mmghost_setup() {
   if ! ls "$wheelhouse"/mmcv-2.1.0-*.whl >/dev/null 2>&1; then
     # A fixed build folder, kept until the wheel is in the wheelhouse: an interrupted build
     # resumes where it stopped (pip builds the tree in place; ninja skips compiled objects).
-    local build="${MMGHOST_BUILD_DIR:-$HOME/.cache/mmghost/build/mmcv-2.1.0-${key}}"
+    local build="${MMGHOST_BUILD_DIR:-$HOME/.cache/mmghost/build}/mmcv-2.1.0-${key}"
     local src="$build/mmcv-2.1.0"
     if [ -f "$src/.mmghost-prepared" ]; then
       echo "[setup_env] resuming the interrupted mmcv 2.1.0 build in $build" >&2
