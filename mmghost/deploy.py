@@ -130,8 +130,8 @@ class TensorModeModel(nn.Module):
     def forward(self, inputs):
         return tuple(_flatten(self._structured(inputs)))
 
-    def output_names(self, inputs):
-        """Names of the flat outputs, from one run on ``inputs``."""
+    def named_outputs(self, inputs):
+        """One run on ``inputs``: the names of the flat outputs, and the outputs."""
         with torch.no_grad():
             outputs = self._structured(inputs)
         if self.two_stage:
@@ -144,7 +144,7 @@ class TensorModeModel(nn.Module):
             if base is None and isinstance(outputs[0], (list, tuple)):
                 base = tuple(f'output{i}' for i in range(len(outputs)))
             base = base or 'output'
-        return _names(outputs, base)
+        return _names(outputs, base), _flatten(outputs)
 
 
 def _flatten(outputs):
@@ -171,7 +171,7 @@ def dynamic_axes(names, outputs):
     return axes
 
 
-def export_onnx(module, inputs, names, dynamic=True, opset=OPSET):
+def export_onnx(module, inputs, names, dynamic=True, opset=OPSET, outputs=None):
     """Exports ``module`` (a :class:`TensorModeModel` or a backbone) traced on ``inputs``.
 
     Args:
@@ -181,13 +181,16 @@ def export_onnx(module, inputs, names, dynamic=True, opset=OPSET):
         names (list[str]): Output names.
         dynamic (bool): Batch, height and width dynamic. Defaults to True.
         opset (int): ONNX opset. Defaults to :data:`OPSET`.
+        outputs (list[Tensor], optional): ``module``'s flat outputs on ``inputs`` where the
+            caller has them already (their ranks name the dynamic axes); else it runs once.
 
     Returns:
         bytes: The serialised ONNX model.
     """
     buffer = io.BytesIO()
-    with torch.no_grad():
-        outputs = module(inputs)
+    if outputs is None:
+        with torch.no_grad():
+            outputs = module(inputs)
     kwargs = dict(dynamo=False, opset_version=opset, input_names=[INPUT_NAME],
                   output_names=list(names), do_constant_folding=True)
     if dynamic:
@@ -299,12 +302,11 @@ def _compare(run, module, names, shapes, in_channels, dtype, dynamic):
     return rows
 
 
-def describe(model_bytes, module, names, inputs, dynamic, opset, preprocessor=None, **extra):
-    """The sidecar description of an export: opset, file size, input and outputs with their
-    shapes at the export size and dynamic axes, the preprocessing the input must have had."""
+def describe(model_bytes, names, inputs, outputs, dynamic, opset, preprocessor=None, **extra):
+    """The sidecar description of an export (``outputs``: the flat outputs on ``inputs``):
+    opset, file size, input and outputs with their shapes at the export size and dynamic axes,
+    the preprocessing the input must have had."""
     import onnx
-    with torch.no_grad():
-        outputs = _flatten(module(inputs))
     axes = dynamic_axes(names, outputs) if dynamic else {}
 
     def shape(name, tensor):

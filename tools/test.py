@@ -1,7 +1,8 @@
 """Tests (evaluates) a checkpoint on a config's test set, like mmdet's tools/test.py.
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE] [--show] [--show-dir DIR]
-                         [--tta] [--cfg-options KEY=VALUE ...] [--launcher none|pytorch|slurm|mpi]
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--data-root DIR] [--out FILE] [--show]
+                         [--show-dir DIR] [--tta] [--cfg-options KEY=VALUE ...]
+                         [--launcher none|pytorch|slurm|mpi]
 
 The task (mmdet, mmseg or mmpretrain) is read from the config's ``default_scope``; the metrics
 are logged as mmdet/mmseg/mmpretrain do. Multi-process: ``tools/dist_test.sh CONFIG CHECKPOINT

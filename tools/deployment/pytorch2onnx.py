@@ -153,10 +153,10 @@ def main(argv=None):
     shape = export_shape(cfg, task, args.shape)
     opset = args.opset or deploy.OPSET
     inputs = deploy.example_input(shape, in_channels, args.batch_size)
-    names = module.output_names(inputs)
+    names, outputs = module.named_outputs(inputs)  # one eager run: names, axes, description
     try:
         graph, seconds = deploy.timed(deploy.export_onnx, module, inputs, names, args.dynamic,
-                                      opset)
+                                      opset, outputs)
     except Exception as error:  # the exporter names the operator it cannot write
         raise RuntimeError(
             f'ONNX export of {args.config} ({type(model).__name__}) failed at opset {opset}: '
@@ -180,7 +180,7 @@ def main(argv=None):
           f'in {seconds:.1f} s')
 
     description = deploy.describe(
-        graph, module, names, inputs, args.dynamic, opset,
+        graph, names, inputs, outputs, args.dynamic, opset,
         preprocessor=cfg.model.get('data_preprocessor'), config=args.config,
         checkpoint=args.checkpoint, task=task, model=type(model).__name__, part=module.part,
         export_seconds=round(seconds, 2))
