@@ -1,60 +1,65 @@
-"""Benchmark: mmghost ``PyramidViG`` (chunked KNN) vs. mmpretrain ``PyramidVig`` (dense KNN).
+"""Benchmark: Vision GNN speed against the machine's matmul rate and against mmpretrain's
+dense search (Pyramid ViG-S, and the isotropic ViG-S).
 
 Run it with::
 
-    python benchmarks/pvig_knn.py                       # everything, default 800x1344
+    python benchmarks/pvig_knn.py                       # everything, default sizes
     python benchmarks/pvig_knn.py --repeats 5 --threads 2
     python benchmarks/pvig_knn.py --shape 480 800       # another large size (H W)
-    python benchmarks/pvig_knn.py --skip-large          # only the 224x224 parts
+    python benchmarks/pvig_knn.py --skip-large --skip-train   # only the 224x224 parts
+    python benchmarks/pvig_knn.py --chunk-sweep         # KNN chunk sizes at the large size
+    PYTHONPATH=/path/to/other/checkout python benchmarks/pvig_knn.py   # another mmghost
 
-This is a benchmark that prints numbers, not a test. Both models are the ``small`` Pyramid
-ViG and run on the SAME weights, in eval mode, under ``torch.no_grad()``:
+This is a benchmark that prints numbers, not a test. The mmghost and mmpretrain models run on
+the SAME weights, in eval mode, under ``torch.no_grad()`` (training parts excepted):
 
 1. Weights. ``mmghost.models.backbones.PyramidViG('s')`` is built, its BatchNorm statistics
    and affine parameters (``mmghost.profiling.randomize_batchnorm_``) and its ``pos_embed``
-   are set to seeded random values (a freshly
-   built model has identity BatchNorms and a zero embedding, which would hide a mapping that
-   swaps two layers of equal shape), and its state dict is renamed to the key layout of
-   ``mmpretrain.models.backbones.PyramidVig('small')``. The renamed dict is loaded with
-   ``load_state_dict(strict=True)`` (missing, unexpected or mis-shaped keys raise).
+   are set to seeded random values (a freshly built model has identity BatchNorms and a zero
+   embedding, which would hide a mapping that swaps two layers of equal shape), and its state
+   dict is renamed to the key layout of ``mmpretrain.models.backbones.PyramidVig('small')`` and
+   loaded with ``load_state_dict(strict=True)`` (missing, unexpected or mis-shaped keys raise).
 2. Equality at 224x224 (batch 2, seeded ``randn``): the max abs difference of the stage
    outputs, float32 for stages 1-2 and float64 (``.double()`` on both models) for all four
    stages. In float32 the KNN of stages 3-4 meets near-ties, where rounding differences
    between the two distance formulas pick other neighbours, so their float32 numbers are
    printed for information only.
 3. Large input (default ``1x3x800x1344``, ``--shape H W``). mmpretrain's ``PyramidVig`` adds a
-   fixed 56x56 ``pos_embed`` in its forward, so it cannot run at another size as is. The script
-   replaces the dense model's ``pos_embed`` by a bicubically resized ``nn.Parameter`` (the
-   resize mmghost does inside its forward) before the run. Its Graphers' ``_get_relative_pos``
-   already resizes the stored ``relative_pos`` bicubically to ``(N, N // r^2)`` on every
-   forward (mmghost instead computes the term for the actual grids in chunks, so the two
-   models' outputs differ at this size and are not compared). ``N // r^2`` is checked against
-   the key count of the average pooling, ``(H // r) * (W // r)``.
-
-   Each model is measured in its own fresh child process (``mmghost.profiling.run_in_child``),
-   so one model's allocations cannot hide or inflate the other's. Memory
-   (``mmghost.profiling.profile_forward``): the child loads the
-   weights, builds the input, runs ``gc.collect()`` and glibc ``malloc_trim(0)``, reads its
-   resident set size (``VmRSS`` in ``/proc/self/status``), then writes ``5`` to
-   ``/proc/self/clear_refs``, which resets the kernel's peak-RSS counter ``VmHWM`` to the
-   current RSS (Linux >= 4.0). After the first forward it reads ``VmHWM``; the forward's peak
-   memory is ``VmHWM - VmRSS(before)``, i.e. the largest extra resident memory the forward
-   needed (activations, distance blocks, resized position terms, allocator slack). Without the
-   reset, ``VmHWM`` would include transient peaks of model construction. ``psutil`` and
-   ``tracemalloc`` are not used (the latter does not see PyTorch's allocations). That first
-   forward doubles as the warm-up; the wall time is the median of ``--repeats`` further
-   forwards (``time.perf_counter``).
+   fixed 56x56 ``pos_embed`` in its forward, so the script replaces it by a bicubically resized
+   ``nn.Parameter`` (the resize mmghost does inside its forward). Its Graphers resize the stored
+   ``relative_pos`` bicubically to ``(N, N // r^2)`` on every forward (mmghost computes the term
+   for the actual grids), so the outputs differ at this size and are not compared.
+   Each model runs in its own fresh child process (``mmghost.profiling.run_in_child``). Memory:
+   the first forward's peak resident memory above what the process held before it (``VmHWM``
+   after resetting it through ``/proc/self/clear_refs``; ``mmghost.profiling.profile_forward``).
+   Time: the median of ``--repeats`` further forwards.
 4. Throughput at batch 8, 224x224: images/s from the median of ``--repeats`` forwards per
-   model after one warm-up each, the two models timed alternately to share any background
-   load equally (``mmghost.profiling.compare_throughput``).
+   model after one warm-up each, the models timed alternately
+   (``mmghost.profiling.compare_throughput``).
+5. Training (``--train-shape``, default ``1x3x800x1216``): one step of mmghost's PViG-S
+   (forward, backward of the sum of the outputs' means, train mode) with ``with_cp`` off and on,
+   each in a child process: the first step's peak memory, the median time of ``--repeats``
+   further steps, the neighbour searches per step (calls of ``dilated_knn``, counted by a
+   wrapper) and the gradient norm, which must agree between the two settings.
+6. Isotropic ViG-S (mmghost only): the large forward (child process) and the batch-8 224
+   throughput.
 
-Targets (from the issue): at the large size mmghost's peak memory <= 0.25x and wall time
-<= 1.0x the dense baseline; throughput at 224 >= 1.0x. The table at the end shows the ratios,
-the torch version, ``torch.get_num_threads()`` and the CPU model. Linux only (``/proc``).
+The machine's matmul rate is measured in the same processes: the median of 7 float32 matmuls of
+two 2048x2048 matrices after one warm-up (``2 * 2048^3`` FLOP each), right after each timed
+section. "of sgemm" is the network's work divided by the time and by that rate. The work is
+fixed per input, whatever a counter reports for a changed implementation: mmengine's FLOP count
+(``mmengine.analysis.FlopAnalyzer``, one multiply-add = 1) times 2 of the implementation before
+the neighbour search was rewritten (commit 284ad00), for PViG-S 631.5 GFLOP at 1x3x800x1344 and
+73.15 GFLOP at 8x3x224x224, for ViG-S ``VIG_WORK_GFLOP``. At other sizes no fraction is printed.
+
+Issue targets: at 800x1344, >= 0.40 of sgemm, <= 0.25x the dense time and <= 0.1x its peak
+memory; at batch 8 224, >= 0.50 of sgemm. The table at the end shows the ratios, the torch
+version, ``torch.get_num_threads()`` and the CPU model. Linux only (``/proc``).
 """
 import argparse
 import gc
 import os
+import statistics
 import tempfile
 import time
 from functools import partial
@@ -63,9 +68,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+import mmghost
 from mmghost.profiling import (add_shape_argument, add_timing_arguments, compare_throughput,
-                               environment_line, format_shape, print_table, profile_forward,
-                               randomize_batchnorm_, run_in_child)
+                               environment_line, format_shape, measure_peak_rss, print_table,
+                               profile_forward, randomize_batchnorm_, run_in_child, time_calls)
+
+# Work of one forward in GFLOP (see the module docstring): {(N, H, W): GFLOP}.
+PVIG_WORK_GFLOP = {(1, 800, 1344): 631.5, (8, 224, 224): 73.15}
+VIG_WORK_GFLOP = {(1, 800, 1344): 366.6, (8, 224, 224): 72.57}
 
 # mmghost sub-keys under ``stages.{s}.blocks.{b}.`` -> mmpretrain sub-keys under
 # ``stages.{s}.{b + (s > 0)}.`` (``0`` is the Grapher, ``1`` the FFN).
@@ -178,16 +188,94 @@ def dense_key_count_notes(height, width, reduce_ratios=(4, 2, 1, 1)):
     return notes
 
 
-# ----------------------------------------------------------------------------- child
+def sgemm_gflops(repeats=7):
+    """This process's float32 matmul rate on two 2048x2048 matrices (median, GFLOP/s)."""
+    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    times = time_calls(lambda: torch.mm(a, b), repeats, warmup=1)
+    return 2 * 2048**3 / statistics.median(times) / 1e9
+
+
+def work_gflop(family, shape):
+    """The fixed work of one forward at ``(N, H, W)``, or None for another size."""
+    return (PVIG_WORK_GFLOP if family == 'PyramidViG' else VIG_WORK_GFLOP).get(tuple(shape))
+
+
+def of_sgemm(family, shape, seconds, rate):
+    work = work_gflop(family, shape)
+    return None if work is None else work / seconds / rate
+
+
+def count_searches():
+    """Wraps mmghost's ``dilated_knn`` so that its calls are counted; returns the counter."""
+    from mmghost.models.layers import graph
+    counter, search = [0], graph.dilated_knn
+
+    def counted(*args, **kwargs):
+        counter[0] += 1
+        return search(*args, **kwargs)
+
+    graph.dilated_knn = counted
+    return counter
+
+
+# ----------------------------------------------------------------------------- children
 def measure_large(which, weights_path, shape, repeats):
     """One model at one input size (run in a child process): peak extra RSS of the first
-    forward, then ``repeats`` timed forwards (:func:`mmghost.profiling.profile_forward`)."""
+    forward, then ``repeats`` timed forwards (:func:`mmghost.profiling.profile_forward`), then
+    this process's sgemm rate."""
     height, width = shape
-    model = load_model(which, weights_path)
+    if which == 'vig':
+        from mmghost.models.backbones import ViG
+        torch.manual_seed(0)
+        model = ViG('s')
+        randomize_batchnorm_(model, 0)
+        model.eval()
+    else:
+        model = load_model(which, weights_path)
     if which == 'dense':
         resize_dense_pos_embed_(model, height, width)
     inputs = torch.randn(1, 3, height, width, generator=torch.Generator().manual_seed(1))
-    return profile_forward(model, inputs, repeats)
+    result = profile_forward(model, inputs, repeats)
+    result['sgemm_gflops'] = sgemm_gflops()
+    return result
+
+
+def training_step(with_cp, shape, repeats):
+    """Training steps of mmghost's seeded PViG-S (run in a child process): peak extra RSS of
+    the first, median time of ``repeats`` more, searches per step, gradient norm, sgemm rate."""
+    from mmghost.models.backbones import PyramidViG
+    searches = count_searches()
+    torch.manual_seed(0)
+    model = PyramidViG('s', out_indices=(0, 1, 2, 3), with_cp=with_cp).train()
+    inputs = torch.randn(1, 3, *shape, generator=torch.Generator().manual_seed(1))
+
+    def step():
+        model.zero_grad(set_to_none=True)
+        sum(out.mean() for out in model(inputs)).backward()
+
+    start = time.perf_counter()
+    _, before, peak = measure_peak_rss(step)
+    first_s = time.perf_counter() - start
+    searches[0] = 0
+    times = time_calls(step, repeats)
+    grad_norm = sum(p.grad.double().norm() ** 2 for p in model.parameters()) ** 0.5
+    return dict(step_peak_mib=peak - before, first_s=first_s, times_s=times,
+                median_s=statistics.median(times), searches=searches[0] / repeats,
+                grad_norm=float(grad_norm), sgemm_gflops=sgemm_gflops())
+
+
+def chunk_sweep(weights_path, shape, exponents, repeats):
+    """Forward time of mmghost's PViG-S at ``shape`` per KNN chunk size (child process)."""
+    from mmghost.models.layers import graph
+    model = load_model('mmghost', weights_path)
+    inputs = torch.randn(1, 3, *shape, generator=torch.Generator().manual_seed(1))
+    search, medians = graph.dilated_knn, {}
+    with torch.no_grad():
+        model(inputs)
+        for exponent in exponents:
+            graph.dilated_knn = partial(search, chunk_elements=1 << exponent)
+            medians[exponent] = statistics.median(time_calls(lambda: model(inputs), repeats))
+    return medians
 
 
 # ----------------------------------------------------------------------------- parent
@@ -195,9 +283,21 @@ def max_abs_diffs(outs_a, outs_b):
     return [((a - b).abs().max().item(), b.abs().max().item()) for a, b in zip(outs_a, outs_b)]
 
 
+def _verdict(value, target, at_least):
+    met = value >= target if at_least else value <= target
+    return f'(target {">=" if at_least else "<="} {target}: {"met" if met else "MISSED"})'
+
+
+def _fraction_cell(fraction, target=None):
+    if fraction is None:
+        return 'n/a (no fixed work figure at this size)'
+    return f'{fraction:.3f}' + ('' if target is None else ' ' + _verdict(fraction, target, True))
+
+
 def main(args):
     wall_start = time.perf_counter()
     torch.set_num_threads(args.threads)
+    print(f'mmghost from {os.path.dirname(mmghost.__file__)}')
     rows = []  # (section, item, mmghost, dense, ratio / note)
 
     # 1. same weights in both layouts
@@ -216,6 +316,14 @@ def main(args):
     weights_path = os.path.join(tmpdir, 'mmghost_pvig_s.pth')
     torch.save(ours_sd, weights_path)
 
+    if args.chunk_sweep:
+        medians = run_in_child(chunk_sweep, threads=args.threads, weights_path=weights_path,
+                               shape=args.shape, exponents=list(range(18, 26)),
+                               repeats=args.repeats)
+        for exponent, seconds in medians.items():
+            print(f'[sweep] {format_shape((1, 3, *args.shape))} KNN chunk 2^{exponent} scores: '
+                  f'median forward {seconds:.2f} s')
+
     # 2a. float32 equality at 224
     inputs = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
@@ -229,8 +337,10 @@ def main(args):
     batch8 = torch.randn(8, 3, 224, 224, generator=torch.Generator().manual_seed(2))
     ips = compare_throughput({'mmghost': partial(ours, batch8), 'dense': partial(dense, batch8)},
                              len(batch8), args.repeats)
+    rate224 = sgemm_gflops()
+    fraction224 = of_sgemm('PyramidViG', (8, 224, 224), 8 / ips['mmghost'], rate224)
     print(f'[4] batch 8 224x224: mmghost {ips["mmghost"]:.2f} img/s, '
-          f'dense {ips["dense"]:.2f} img/s')
+          f'dense {ips["dense"]:.2f} img/s; sgemm {rate224:.0f} GFLOP/s')
 
     # 2b. float64 equality at 224
     ours.double()
@@ -256,9 +366,10 @@ def main(args):
                      'equal' if ok else 'DIFFERENT'))
 
     # 3. large input, one child process per model
+    height, width = args.shape
+    size = format_shape((1, 3, height, width))
     if not args.skip_large:
-        height, width = args.shape
-        print(f'[3] {format_shape(args.shape)}: dense relative_pos resize vs pooled keys:')
+        print(f'[3] {size}: dense relative_pos resize vs pooled keys:')
         for note in dense_key_count_notes(height, width):
             print('      ' + note)
         large = {}
@@ -270,24 +381,79 @@ def main(args):
                   f'peak {res["peak_rss_mib"]:.0f} MiB, forward peak '
                   f'{res["forward_peak_mib"]:.0f} MiB; first forward {res["first_s"]:.2f} s, '
                   f'timed {", ".join(f"{t:.2f}" for t in res["times_s"])} s; '
-                  f'out shapes {res["shapes"]}')
+                  f'sgemm {res["sgemm_gflops"]:.0f} GFLOP/s; out shapes {res["shapes"]}')
         ours_res, dense_res = large['mmghost'], large['dense']
         mem_ratio = ours_res['forward_peak_mib'] / dense_res['forward_peak_mib']
         time_ratio = ours_res['median_s'] / dense_res['median_s']
-        size = format_shape((1, 3, height, width))
         rows.append((size, 'forward peak RSS (MiB)', f'{ours_res["forward_peak_mib"]:.0f}',
                      f'{dense_res["forward_peak_mib"]:.0f}',
-                     f'{mem_ratio:.3f}x (target <= 0.25x: '
-                     f'{"met" if mem_ratio <= 0.25 else "MISSED"})'))
+                     f'{mem_ratio:.3f}x {_verdict(round(mem_ratio, 3), 0.1, False)}'))
         rows.append((size, f'median wall time (s, n={args.repeats})',
                      f'{ours_res["median_s"]:.2f}', f'{dense_res["median_s"]:.2f}',
-                     f'{time_ratio:.3f}x (target <= 1.0x: '
-                     f'{"met" if time_ratio <= 1.0 else "MISSED"})'))
+                     f'{time_ratio:.3f}x {_verdict(round(time_ratio, 3), 0.25, False)}'))
+        rows.append((size, 'of sgemm (work / time / rate)',
+                     _fraction_cell(of_sgemm('PyramidViG', (1, height, width),
+                                             ours_res['median_s'], ours_res['sgemm_gflops']),
+                                    0.40),
+                     _fraction_cell(of_sgemm('PyramidViG', (1, height, width),
+                                             dense_res['median_s'], dense_res['sgemm_gflops'])),
+                     f'sgemm {ours_res["sgemm_gflops"]:.0f} / '
+                     f'{dense_res["sgemm_gflops"]:.0f} GFLOP/s'))
 
     ips_ratio = ips['mmghost'] / ips['dense']
     rows.append(('8x3x224x224', f'throughput (img/s, n={args.repeats})',
-                 f'{ips["mmghost"]:.2f}', f'{ips["dense"]:.2f}',
-                 f'{ips_ratio:.3f}x (target >= 1.0x: {"met" if ips_ratio >= 1.0 else "MISSED"})'))
+                 f'{ips["mmghost"]:.2f}', f'{ips["dense"]:.2f}', f'{ips_ratio:.3f}x'))
+    rows.append(('8x3x224x224', 'of sgemm (work / time / rate)',
+                 _fraction_cell(fraction224, 0.50),
+                 _fraction_cell(of_sgemm('PyramidViG', (8, 224, 224), 8 / ips['dense'],
+                                         rate224)),
+                 f'sgemm {rate224:.0f} GFLOP/s'))
+
+    # 5. training steps, with_cp off and on
+    if not args.skip_train:
+        train_size = format_shape((1, 3, *args.train_shape))
+        steps = {}
+        for with_cp in (False, True):
+            steps[with_cp] = res = run_in_child(training_step, threads=args.threads,
+                                                with_cp=with_cp, shape=args.train_shape,
+                                                repeats=args.repeats)
+            print(f'[5] training step {train_size}, with_cp={with_cp}: '
+                  f'first {res["first_s"]:.2f} s (peak {res["step_peak_mib"]:.0f} MiB), timed '
+                  f'{", ".join(f"{t:.2f}" for t in res["times_s"])} s; '
+                  f'{res["searches"]:g} searches per step; grad norm {res["grad_norm"]:.9g}; '
+                  f'sgemm {res["sgemm_gflops"]:.0f} GFLOP/s')
+        off, on = steps[False], steps[True]
+        rows.append((train_size, 'train step, with_cp off / on (s)', f'{off["median_s"]:.2f}',
+                     f'{on["median_s"]:.2f}', 'mmghost only: off | on'))
+        rows.append((train_size, 'train step peak RSS, off / on (MiB)',
+                     f'{off["step_peak_mib"]:.0f}', f'{on["step_peak_mib"]:.0f}', 'off | on'))
+        rows.append((train_size, 'searches per step, off / on', f'{off["searches"]:g}',
+                     f'{on["searches"]:g}', 'grad norms ' + (
+                         'equal' if abs(off['grad_norm'] - on['grad_norm'])
+                         <= 1e-6 * off['grad_norm'] else 'DIFFERENT')))
+
+    # 6. isotropic ViG-S, mmghost only
+    if not args.skip_vig:
+        from mmghost.models.backbones import ViG
+        torch.manual_seed(0)
+        vig = ViG('s')
+        randomize_batchnorm_(vig, 0)
+        vig.eval()
+        vig_ips = compare_throughput({'vig': partial(vig, batch8)}, len(batch8),
+                                     args.repeats)['vig']
+        vig_rate = sgemm_gflops()
+        vig_fraction = of_sgemm('ViG', (8, 224, 224), 8 / vig_ips, vig_rate)
+        rows.append(('8x3x224x224', 'ViG-S throughput (img/s)', f'{vig_ips:.2f}', '',
+                     f'of sgemm {_fraction_cell(vig_fraction)} (sgemm {vig_rate:.0f})'))
+        del vig
+        if not args.skip_large:
+            res = run_in_child(measure_large, threads=args.threads, which='vig',
+                               weights_path=weights_path, shape=args.shape,
+                               repeats=args.repeats)
+            rows.append((size, 'ViG-S median forward (s)', f'{res["median_s"]:.2f}', '',
+                         f'peak {res["forward_peak_mib"]:.0f} MiB; of sgemm ' + _fraction_cell(
+                             of_sgemm('ViG', (1, height, width), res['median_s'],
+                                      res['sgemm_gflops']))))
 
     os.remove(weights_path)
     os.rmdir(tmpdir)
@@ -302,8 +468,14 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     add_shape_argument(parser, default=(800, 1344), help='large input size')
     add_timing_arguments(parser, repeats=3)
+    parser.add_argument('--train-shape', nargs=2, type=int, default=(800, 1216),
+                        metavar=('H', 'W'), help='input size of the training steps')
     parser.add_argument('--skip-large', action='store_true',
                         help='skip the large-input memory / time comparison')
+    parser.add_argument('--skip-train', action='store_true', help='skip the training steps')
+    parser.add_argument('--skip-vig', action='store_true', help='skip the isotropic ViG-S')
+    parser.add_argument('--chunk-sweep', action='store_true',
+                        help='also time the large forward per KNN chunk size (2^18 ... 2^25)')
     return parser.parse_args()
 
 

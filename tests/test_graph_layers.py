@@ -1,37 +1,74 @@
-"""Graph layers: chunked KNN equals the dense search, the relative-position term, clamping."""
+"""Graph layers: the chunked KNN equals the dense search (stored and factored position terms),
+the fused gather-max equals gather + amax forward and backward, the relative-position term,
+clamping, channels-last rows, and one search per block under with_cp."""
 import pytest
 import torch
 
-from mmghost.models.layers import (Grapher, dilated_knn, effective_k_dilation,
-                                   official_relative_pos, sincos_grid_embedding)
+from mmghost.models.layers import (Grapher, MaxRelativeGraphConv, ViGBlock, dilated_knn,
+                                   effective_k_dilation, official_relative_pos,
+                                   sincos_grid_embedding)
+from mmghost.models.layers import graph
+from mmghost.models.layers.graph import max_relative_features
 
 
 def dense_dilated_knn(query, key, k, dilation, bias=None):
-    """The whole B x N x M distance matrix at once, as upstream."""
-    q, kt = query.transpose(1, 2), key
-    dist = q.pow(2).sum(-1, keepdim=True) - 2 * q @ kt + kt.pow(2).sum(1, keepdim=True)
+    """The whole B x N x M distance matrix at once, as upstream: |q|^2 - 2 q.k + |k|^2 + bias."""
+    dist = (query.pow(2).sum(-1, keepdim=True) - 2 * query @ key.transpose(1, 2)
+            + key.pow(2).sum(-1).unsqueeze(1))
     if bias is not None:
         dist = dist + bias
     return torch.topk(-dist, k * dilation, dim=-1).indices[..., ::dilation]
 
 
+def _rows(*shape, seed=0):
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+@pytest.mark.parametrize('bias_kind', ['none', 'stored', 'factors'])
 @pytest.mark.parametrize('chunk_elements', [1 << 24, 5000, 1])
-def test_chunked_knn_equals_dense(chunk_elements):
-    generator = torch.Generator().manual_seed(0)
-    query = torch.randn(2, 16, 700, generator=generator, dtype=torch.float64)
-    key = torch.randn(2, 16, 300, generator=generator, dtype=torch.float64)
-    bias = torch.randn(700, 300, generator=generator, dtype=torch.float64)
-    expected = dense_dilated_knn(query, key, 9, 3, bias)
-    actual = dilated_knn(query, key, 9, 3, lambda start, end: bias[start:end], chunk_elements)
+def test_chunked_knn_equals_dense(chunk_elements, bias_kind):
+    query, key = _rows(2, 700, 16, seed=0), _rows(2, 300, 16, seed=1)
+    query_factor, key_factor = _rows(700, 8, seed=2), _rows(8, 300, seed=3)
+    bias = {'none': None, 'stored': _rows(700, 300, seed=4),
+            'factors': (query_factor, key_factor)}[bias_kind]
+    dense_bias = query_factor @ key_factor if bias_kind == 'factors' else bias
+    expected = dense_dilated_knn(query, key, 9, 3, dense_bias)
     # 700 queries x 300 keys x batch 2 spans many chunks for the smaller budgets
-    assert torch.equal(actual, expected)
+    assert torch.equal(dilated_knn(query, key, 9, 3, bias, chunk_elements), expected)
 
 
 def test_knn_runs_in_float32_under_half_inputs():
-    query = torch.randn(1, 8, 50).bfloat16()
+    query = torch.randn(1, 50, 8).bfloat16()
     neighbours = dilated_knn(query, query, 4, 1)
     assert neighbours.shape == (1, 50, 4)
     assert torch.equal(neighbours, dilated_knn(query.float(), query.float(), 4, 1))
+
+
+def _distinct_neighbours(batch, num_queries, num_keys, k, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    return torch.stack([torch.randperm(num_keys, generator=generator)[:k]
+                        for _ in range(batch * num_queries)]).view(batch, num_queries, k)
+
+
+@pytest.mark.parametrize('ties', [False, True])
+def test_fused_gather_max_equals_gather_and_amax(ties, monkeypatch):
+    monkeypatch.setattr(graph, 'GATHER_CHUNK_ELEMENTS', 200)  # many chunks
+    x, keys = _rows(2, 40, 6, seed=0), _rows(2, 30, 6, seed=1)
+    if ties:  # equal keys (padding regions): the gradient is split among the tied maxima
+        keys[:, 10:20] = keys[:, :1]
+    neighbours = _distinct_neighbours(2, 40, 30, 5)
+    grads = []
+    for fused in (True, False):
+        x_, keys_ = x.clone().requires_grad_(), keys.clone().requires_grad_()
+        if fused:
+            out = max_relative_features(x_, keys_, neighbours)
+        else:
+            gathered = torch.stack([keys_[b][neighbours[b]] for b in range(2)])  # B, N, k, C
+            out = gathered.amax(dim=2) - x_
+        out.backward(_rows(2, 40, 6, seed=5))
+        grads.append((out.detach(), x_.grad, keys_.grad))
+    for fused, reference in zip(*grads):
+        torch.testing.assert_close(fused, reference, rtol=0, atol=1e-14)
 
 
 @pytest.mark.parametrize('k, dilation, keys, expected', [
@@ -46,7 +83,8 @@ def test_effective_k_dilation(k, dilation, keys, expected):
 
 def test_relative_pos_is_exact_for_rectangular_grids():
     grapher = Grapher(16, k=4, dilation=1, reduce_ratio=2, trained_grid=8).double()
-    bias = grapher.position_bias(6, 10)
+    query_factor, key_factor = grapher.position_bias(6, 10)
+    assert query_factor.shape == (60, 16) and key_factor.shape == (16, 15)
     rows, cols = torch.meshgrid(torch.arange(6.), torch.arange(10.), indexing='ij')
     key_rows, key_cols = torch.meshgrid(torch.arange(3.) * 2 + 0.5, torch.arange(5.) * 2 + 0.5,
                                         indexing='ij')
@@ -57,17 +95,37 @@ def test_relative_pos_is_exact_for_rectangular_grids():
 
     expected = -(2 / 16) * (axis_term(rows.double(), key_rows.double())
                             + axis_term(cols.double(), key_cols.double()))
-    torch.testing.assert_close(bias(0, 60), expected)
-    torch.testing.assert_close(bias(10, 25), expected[10:25])
+    torch.testing.assert_close(query_factor @ key_factor, expected)
 
 
 def test_relative_pos_uses_the_stored_tensor_at_the_trained_grid():
     grapher = Grapher(16, k=4, dilation=1, reduce_ratio=2, trained_grid=8)
     grapher.relative_pos.add_(1.0)  # a loaded checkpoint's values, whatever they are
-    torch.testing.assert_close(grapher.position_bias(8, 8)(0, 64), grapher.relative_pos[0])
+    torch.testing.assert_close(grapher.position_bias(8, 8), grapher.relative_pos[0])
     assert official_relative_pos(16, 8, 2).shape == (1, 64, 16)
 
 
 def test_sincos_grid_embedding_rejects_channels_not_divisible_by_4():
     with pytest.raises(ValueError, match='divisible by 4'):
         sincos_grid_embedding(18, 2, 2)
+
+
+def test_graph_conv_is_the_same_for_channels_first_and_channels_last_maps():
+    conv = MaxRelativeGraphConv(8, k=5, dilation=2, reduce_ratio=2).double().eval()
+    x = _rows(2, 8, 10, 14)
+    with torch.no_grad():
+        first = conv(x)
+        last = conv(x.contiguous(memory_format=torch.channels_last))
+    assert torch.equal(first, last)
+
+
+def test_with_cp_searches_once_per_block(monkeypatch):
+    calls = []
+    search = graph.dilated_knn
+    monkeypatch.setattr(graph, 'dilated_knn', lambda *a, **kw: calls.append(1) or search(*a, **kw))
+    x = torch.randn(1, 8, 6, 6)
+    for with_cp, searches in ((False, 1), (True, 1)):
+        block = ViGBlock(8, k=4, dilation=1, with_cp=with_cp).train()
+        calls.clear()
+        block(x.clone().requires_grad_()).sum().backward()
+        assert len(calls) == searches, f'with_cp={with_cp}: {len(calls)} searches'

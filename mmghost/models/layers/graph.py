@@ -1,14 +1,18 @@
 """Vision GNN building blocks: memory-bounded dilated KNN, max-relative graph conv, Grapher, FFN.
 
 Semantics follow the official Vision GNN code (huawei-noah/Efficient-AI-Backbones,
-``vig_pytorch/gcn_lib``); the code is written anew for dense prediction:
+``vig_pytorch/gcn_lib``); the code is written anew for dense prediction and for speed:
 
+* nodes are rows: the backbones run on channels-last maps, where a node's features are one
+  contiguous ``C``-vector, so the search and the gather read them without copies;
 * the KNN never materialises the whole ``B x N x M`` distance matrix: queries are processed in
-  chunks of at most ``KNN_CHUNK_ELEMENTS`` distances, with the same neighbour sets as the dense
-  search (ties are broken as ``torch.topk`` breaks them; they have measure zero for real features);
+  chunks of at most ``KNN_CHUNK_ELEMENTS`` scores, each written by one matmul of augmented rows
+  into one reused buffer, with the same neighbour sets as the dense search (ties are broken as
+  ``torch.topk`` breaks them; they have measure zero for real features);
 * the relative-position term is computed for the actual query and key grids (exactly, from the
-  fixed sin-cos embeddings) except at the grid a checkpoint was trained for, where the stored
-  tensor is used as is;
+  fixed sin-cos embeddings, as a factor pair that rides in the search's matmul) except at the
+  grid a checkpoint was trained for, where the stored tensor is used as is;
+* the neighbour gather and the max over neighbours run fused, in cache-sized chunks;
 * neighbours are clamped to what exists on small maps (see :func:`effective_k_dilation`);
 * under a trace for any input size (ONNX export, :mod:`.tracing`) the search is one chunk, the
   clamping and the position term stay functions of the input size, and the search is a TopK.
@@ -25,8 +29,13 @@ from .grad_checkpoint import maybe_checkpoint
 from .tracing import for_any_size
 from .transformer import resize_map
 
-# Largest number of query-key distances one KNN chunk holds (64 MiB in float32).
+# Largest number of query-key scores one KNN chunk holds (64 MiB in float32). The fastest of
+# 2^18 ... 2^25 for Pyramid ViG at 800x1344 here: larger chunks amortise the per-call overhead
+# of the matmul and of topk's parallel loop (benchmarks/pvig_knn.py --chunk-sweep).
 KNN_CHUNK_ELEMENTS = 1 << 24
+# Largest gathered neighbour block (queries x k x channels) of the fused gather-max: 16 MiB in
+# float32, which the caches hold between the gather and the max.
+GATHER_CHUNK_ELEMENTS = 1 << 22
 
 
 def effective_k_dilation(k, dilation, num_keys):
@@ -48,6 +57,10 @@ def effective_k_dilation(k, dilation, num_keys):
     return k, dilation
 
 
+def _chunk_bounds(total, step):
+    return [(start, min(start + step, total)) for start in range(0, total, step)]
+
+
 # torch.compile runs the search eagerly (a graph break): its chunk bounds are size-dependent
 # Python, whose symbolic sizes swamp the compiler's shape reasoning under dynamic shapes (a
 # PViG-Ti recompile did not finish in 5 minutes); the search yields indices only, no gradient.
@@ -55,61 +68,126 @@ def effective_k_dilation(k, dilation, num_keys):
 def dilated_knn(query, key, k, dilation, pos_bias=None, chunk_elements=KNN_CHUNK_ELEMENTS):
     """Indices of the dilated k nearest keys of every query, in chunks of queries.
 
-    Distances are squared Euclidean (``|q|^2 - 2 q.k + |k|^2``) plus an optional additive
-    position bias; the search is not differentiable (the official graph is not either).
+    The distance is squared Euclidean plus an optional additive position bias. Keys are ranked
+    by its negation without ``|q|^2``, which all keys of a query share:
+    ``2 q.k - |k|^2 - bias``. One matmul of augmented rows computes it,
+    ``[2q, A, 1] . [k, -B^T, -|k|^2]`` for a bias given as factors ``A @ B``; a stored bias is
+    subtracted by the same call (``baddbmm``). Each chunk's scores go into one reused buffer and
+    ``topk`` takes the largest, so no other pass touches them. The search is not differentiable
+    (the official graph is not either).
 
     Args:
-        query (Tensor): ``(B, C, N)`` query features.
-        key (Tensor): ``(B, C, M)`` key features.
+        query (Tensor): ``(B, N, C)`` query rows.
+        key (Tensor): ``(B, M, C)`` key rows.
         k (int): Neighbours per query (after dilation).
         dilation (int): Take every ``dilation``-th of the ``k * dilation`` nearest keys.
-        pos_bias (callable, optional): ``pos_bias(start, end)`` returns the ``(end - start, M)``
-            term added to the distances of queries ``start:end``. Defaults to None.
-        chunk_elements (int): Largest ``B * rows * M`` distance block held at once.
+        pos_bias (Tensor | tuple[Tensor, Tensor], optional): The term added to the distances:
+            an ``(N, M)`` tensor, or factors ``(A, B)`` of shapes ``(N, E)`` and ``(E, M)``
+            whose product is the term. Defaults to None.
+        chunk_elements (int): Largest ``B * rows * M`` score block held at once.
 
     Returns:
         Tensor: ``(B, N, k)`` int64 indices into the ``M`` keys.
     """
-    batch, _, num_queries = query.shape
-    num_keys = key.shape[-1]
-    if torch.jit.is_tracing():  # one chunk: a loop over chunks would be unrolled for one size
+    batch, num_queries, _ = query.shape
+    num_keys = key.shape[1]
+    tracing = torch.jit.is_tracing()
+    if tracing:  # one chunk: a loop over chunks would be unrolled for one size
         bounds = [(0, num_queries)]
     else:
-        rows = max(1, chunk_elements // max(1, batch * num_keys))
-        bounds = [(start, min(start + rows, num_queries)) for start in range(0, num_queries, rows)]
-    # Distances in at least float32: half-precision rounding would reorder near neighbours.
+        bounds = _chunk_bounds(num_queries, max(1, chunk_elements // max(1, batch * num_keys)))
+    # Scores in at least float32: half-precision rounding would reorder near neighbours.
     dtype = torch.promote_types(query.dtype, torch.float32)
     with torch.no_grad(), torch.autocast(query.device.type, enabled=False):
-        query = query.detach().to(dtype).transpose(1, 2)  # B, N, C
+        query = query.detach().to(dtype)
         key = key.detach().to(dtype)
-        query_sq = query.pow(2).sum(-1, keepdim=True)
-        key_sq = key.pow(2).sum(1, keepdim=True)  # B, 1, M
+        stored_bias, query_factor, key_parts = None, None, [key]
+        if isinstance(pos_bias, tuple):
+            query_factor = pos_bias[0].to(dtype).expand(batch, -1, -1)
+            key_parts.append(-pos_bias[1].to(dtype).T.expand(batch, -1, -1))
+        elif pos_bias is not None:
+            stored_bias = pos_bias.to(dtype)
+        key_parts.append(-key.pow(2).sum(-1, keepdim=True))
+        key_rows = torch.cat(key_parts, dim=-1).transpose(1, 2)  # B, D, M
+        ones = query.new_ones(batch, bounds[0][1], 1)
+        buffer = None if tracing else query.new_empty(batch * bounds[0][1] * num_keys)
         indices = []
         for start, end in bounds:
-            dist = query_sq[:, start:end] - 2 * torch.bmm(query[:, start:end], key) + key_sq
-            if pos_bias is not None:
-                dist += pos_bias(start, end).to(dtype)
-            nearest = torch.topk(-dist, k * dilation, dim=-1).indices
+            query_parts = [2 * query[:, start:end], ones[:, :end - start]]
+            if query_factor is not None:
+                query_parts.insert(1, query_factor[:, start:end])
+            query_rows = torch.cat(query_parts, dim=-1)
+            out = None if tracing else buffer[:batch * (end - start) * num_keys].view(
+                batch, end - start, num_keys)
+            if stored_bias is None:
+                scores = torch.bmm(query_rows, key_rows, out=out)
+            else:
+                scores = torch.baddbmm(stored_bias[start:end], query_rows, key_rows, beta=-1,
+                                       out=out)
+            nearest = torch.topk(scores, k * dilation, dim=-1).indices
             indices.append(nearest[..., ::dilation])
         return torch.cat(indices, dim=1) if len(indices) > 1 else indices[0]
 
 
-def max_relative_features(x, y, neighbours):
-    """``max_j(y_j) - x_i`` over each query's neighbours (``max_j(y_j - x_i)``, cheaper).
+class _NeighbourMax(torch.autograd.Function):
+    """Per channel, the largest of each query's neighbour rows; the gather and the max run
+    chunk by chunk, so the ``P x k x C`` neighbour block is never whole. The backward gathers
+    again and splits each gradient among the neighbours equal to the max (``amax`` semantics)."""
+
+    @staticmethod
+    def forward(ctx, rows, neighbours):
+        num_queries, k = neighbours.shape
+        channels = rows.shape[1]
+        out = rows.new_empty(num_queries, channels)
+        step = max(1, GATHER_CHUNK_ELEMENTS // (k * channels))
+        for start, end in _chunk_bounds(num_queries, step):
+            gathered = rows.index_select(0, neighbours[start:end].flatten())
+            torch.amax(gathered.view(end - start, k, channels), dim=1, out=out[start:end])
+        ctx.save_for_backward(rows, neighbours, out)
+        return out
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        rows, neighbours, out = ctx.saved_tensors
+        num_queries, k = neighbours.shape
+        channels = rows.shape[1]
+        grad_rows = torch.zeros_like(rows)
+        step = max(1, GATHER_CHUNK_ELEMENTS // (k * channels))
+        for start, end in _chunk_bounds(num_queries, step):
+            flat = neighbours[start:end].flatten()
+            gathered = rows.index_select(0, flat).view(end - start, k, channels)
+            share = (gathered == out[start:end, None]).to(grad.dtype)
+            share.div_(share.sum(1, keepdim=True)).mul_(grad[start:end, None])
+            grad_rows.index_add_(0, flat, share.view(-1, channels))
+        return grad_rows, None
+
+
+@torch.compiler.disable  # size-dependent chunk loops, as in dilated_knn
+def _neighbour_max(rows, neighbours):
+    return _NeighbourMax.apply(rows, neighbours)
+
+
+def max_relative_features(x, keys, neighbours):
+    """``max_j(key_j) - x_i`` over each query's neighbours (``max_j(key_j - x_i)``, cheaper).
 
     Args:
-        x (Tensor): ``(B, C, N)`` query features.
-        y (Tensor): ``(B, C, M)`` key features.
+        x (Tensor): ``(B, N, C)`` query rows.
+        keys (Tensor): ``(B, M, C)`` key rows.
         neighbours (Tensor): ``(B, N, k)`` indices into the keys.
 
     Returns:
-        Tensor: ``(B, C, N)``.
+        Tensor: ``(B, N, C)``.
     """
-    batch, channels, num_keys = y.shape
-    flat_keys = y.transpose(1, 2).reshape(batch * num_keys, channels)
-    offsets = torch.arange(batch, device=y.device).view(batch, 1, 1) * num_keys
-    gathered = flat_keys[neighbours + offsets]  # B, N, k, C
-    return gathered.amax(dim=2).transpose(1, 2) - x
+    batch, num_keys, channels = keys.shape
+    offsets = torch.arange(batch, device=keys.device).view(batch, 1, 1) * num_keys
+    flat_neighbours = (neighbours + offsets).flatten(0, 1)  # B*N, k
+    flat_keys = keys.reshape(-1, channels)
+    if torch.jit.is_tracing():  # a Gather and a ReduceMax in the exported graph
+        nearest_max = flat_keys[flat_neighbours].amax(dim=1)
+    else:
+        nearest_max = _neighbour_max(flat_keys, flat_neighbours)
+    return nearest_max.view(batch, -1, channels) - x
 
 
 def _sincos_axis(positions, num_freqs):
@@ -119,11 +197,13 @@ def _sincos_axis(positions, num_freqs):
     return torch.cat([angles.sin(), angles.cos()], dim=1)
 
 
-def sincos_grid_embedding(channels, rows, cols, step=1.0, offset=0.0):
-    """2-D sin-cos embedding of the grid points ``offset + step * (i, j)``, row-major, float64.
+def sincos_grid_embedding(channels, rows, cols, step=1.0, offset=0.0, dtype=torch.float64):
+    """2-D sin-cos embedding of the grid points ``offset + step * (i, j)``, row-major.
 
     Half of the channels encode the column coordinate, half the row coordinate, as in the
     official ``get_2d_sincos_pos_embed`` (so ``2 P P^T / C`` is its relative position term).
+    The per-axis values are computed in float64 and rounded to ``dtype`` before they are
+    spread over the grid.
 
     Returns:
         Tensor: ``(rows * cols, channels)``.
@@ -132,8 +212,8 @@ def sincos_grid_embedding(channels, rows, cols, step=1.0, offset=0.0):
         raise ValueError(f'sin-cos grid embedding needs channels divisible by 4, got {channels}')
     row_pos = offset + step * torch.arange(rows, dtype=torch.float64)
     col_pos = offset + step * torch.arange(cols, dtype=torch.float64)
-    emb_col = _sincos_axis(col_pos, channels // 4)  # cols, C/2
-    emb_row = _sincos_axis(row_pos, channels // 4)  # rows, C/2
+    emb_col = _sincos_axis(col_pos, channels // 4).to(dtype)  # cols, C/2
+    emb_row = _sincos_axis(row_pos, channels // 4).to(dtype)  # rows, C/2
     return torch.cat([emb_col[None].expand(rows, -1, -1),
                       emb_row[:, None].expand(-1, cols, -1)], dim=-1).reshape(rows * cols, channels)
 
@@ -182,21 +262,38 @@ class MaxRelativeGraphConv(nn.Module):
         self.conv = conv_norm_act(2 * in_channels, 2 * in_channels, 1, groups=groups,
                                   norm_cfg=norm_cfg, act_cfg=act_cfg)
 
-    def forward(self, x, pos_bias=None):
-        """``x``: ``(B, C, H, W)``; ``pos_bias`` as in :func:`dilated_knn`."""
+    def forward(self, x, pos_bias=None, neighbour_cache=None):
+        """Graph conv of ``x`` ``(B, C, H, W)``, best channels-last (its rows are then views).
+
+        Args:
+            x (Tensor): The node features.
+            pos_bias (Tensor | tuple[Tensor, Tensor], optional): As in :func:`dilated_knn`.
+            neighbour_cache (list, optional): Holds the neighbours once searched; a call that
+                finds them there does not search again (the recomputation of a checkpointed
+                block, which sees the same features).
+        """
         batch, channels, height, width = x.shape
         keys = x
         if self.reduce_ratio > 1:
             keys = F.avg_pool2d(x, self.reduce_ratio, self.reduce_ratio)
-        x = x.flatten(2)
-        keys = keys.flatten(2)
-        k, dilation = effective_k_dilation(self.k, self.dilation, keys.shape[-1])
-        # Neighbours are searched on L2-normalised features, gathered from the raw ones.
-        neighbours = dilated_knn(F.normalize(x, dim=1), F.normalize(keys, dim=1), k, dilation,
-                                 pos_bias)
-        relative = max_relative_features(x, keys, neighbours)
-        mixed = torch.stack([x, relative], dim=2).reshape(batch, 2 * channels, height, width)
-        return self.conv(mixed)
+        x_rows = x.permute(0, 2, 3, 1).reshape(batch, -1, channels)
+        key_rows = keys.permute(0, 2, 3, 1).reshape(batch, -1, channels)
+        if neighbour_cache:
+            neighbours = neighbour_cache[0]
+        else:
+            k, dilation = effective_k_dilation(self.k, self.dilation, key_rows.shape[1])
+            # Neighbours are searched on L2-normalised features, gathered from the raw ones.
+            # No autograd graph: a recomputation that skips the search must save what the
+            # first pass saved.
+            with torch.no_grad():
+                neighbours = dilated_knn(F.normalize(x_rows, dim=-1),
+                                         F.normalize(key_rows, dim=-1), k, dilation, pos_bias)
+            if neighbour_cache is not None:
+                neighbour_cache.append(neighbours)
+        relative = max_relative_features(x_rows, key_rows, neighbours)
+        # (B, H, W, 2C) with x and the relative feature interleaved, read as channels-last NCHW
+        mixed = torch.stack([x_rows, relative], dim=-1).reshape(batch, height, width, 2 * channels)
+        return self.conv(mixed.permute(0, 3, 1, 2))
 
 
 class Grapher(nn.Module):
@@ -233,30 +330,31 @@ class Grapher(nn.Module):
         self.trained_grid = trained_grid
 
     def position_bias(self, height, width):
-        """The relative position term for an ``height x width`` grid, as ``bias(start, end)``.
+        """The relative position term for an ``height x width`` grid (see :func:`dilated_knn`).
 
-        At the trained grid it slices the stored tensor. Elsewhere it is computed exactly for
-        the actual grids: ``-2 P_q P_k^T / C``, with P the sin-cos embedding of the query
-        positions and of the pooled key positions (window centres, in query-grid units). A
-        trace for any input size computes it at every grid (:mod:`.tracing`).
+        At the trained grid it is the stored ``(N, M)`` tensor. Elsewhere it is exact for the
+        actual grids, as the factors ``(P_q, -2 P_k^T / C)`` of ``-2 P_q P_k^T / C``, with P the
+        sin-cos embedding of the query positions and of the pooled key positions (window
+        centres, in query-grid units): the search folds them into its matmul, so the
+        ``N x M`` term is never formed. A trace for any input size uses the factors at every
+        grid (:mod:`.tracing`).
         """
         if self.relative_pos is None:
             return None
         ratio = self.reduce_ratio
         if not for_any_size() and height == width == self.trained_grid:
-            stored = self.relative_pos[0]
-            return lambda start, end: stored[start:end]
+            return self.relative_pos[0]
         dtype, device = self.fc1.conv.weight.dtype, self.fc1.conv.weight.device
-        query_emb = sincos_grid_embedding(self.channels, height, width).to(device, dtype)
+        query_emb = sincos_grid_embedding(self.channels, height, width, dtype=dtype)
         key_emb = sincos_grid_embedding(self.channels, height // ratio, width // ratio,
-                                        step=ratio, offset=(ratio - 1) / 2).to(device, dtype)
-        key_emb = key_emb.T * (-2.0 / self.channels)
-        return lambda start, end: query_emb[start:end] @ key_emb
+                                        step=ratio, offset=(ratio - 1) / 2, dtype=dtype)
+        return query_emb.to(device), key_emb.to(device).T * (-2.0 / self.channels)
 
-    def forward(self, x):
+    def forward(self, x, neighbour_cache=None):
+        """``x``: ``(B, C, H, W)``; ``neighbour_cache`` as in :class:`MaxRelativeGraphConv`."""
         shortcut = x
         x = self.fc1(x)
-        x = self.graph_conv(x, self.position_bias(*x.shape[-2:]))
+        x = self.graph_conv(x, self.position_bias(*x.shape[-2:]), neighbour_cache)
         return self.drop_path(self.fc2(x)) + shortcut
 
 
@@ -308,8 +406,10 @@ class ViGBlock(nn.Module):
                                drop_path=drop_path, norm_cfg=norm_cfg, act_cfg=act_cfg)
         self.ffn = ConvFFN(channels, channels * ffn_ratio, drop_path, norm_cfg, act_cfg)
 
-    def _inner_forward(self, x):
-        return self.ffn(self.grapher(x))
+    def _inner_forward(self, x, neighbour_cache):
+        return self.ffn(self.grapher(x, neighbour_cache))
 
     def forward(self, x):
-        return maybe_checkpoint(self, self._inner_forward, x)
+        # The list outlives a with_cp recomputation, which reuses the neighbours found first.
+        return maybe_checkpoint(self, functools.partial(self._inner_forward, neighbour_cache=[]),
+                                x)
