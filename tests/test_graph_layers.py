@@ -4,11 +4,11 @@ clamping, channels-last rows, and one search per block under with_cp."""
 import pytest
 import torch
 
-from mmghost.models.layers import (Grapher, MaxRelativeGraphConv, ViGBlock, dilated_knn,
-                                   effective_k_dilation, official_relative_pos,
+from mmghost.models.layers import (Grapher, MaxRelativeGraphConv, ViGBlock, any_size_paths,
+                                   dilated_knn, effective_k_dilation, official_relative_pos,
                                    sincos_grid_embedding)
 from mmghost.models.layers import graph
-from mmghost.models.layers.graph import max_relative_features
+from mmghost.models.layers.graph import GridPositionTerm, max_relative_features
 
 
 def dense_dilated_knn(query, key, k, dilation, bias=None):
@@ -30,7 +30,7 @@ def test_chunked_knn_equals_dense(chunk_elements, bias_kind):
     query, key = _rows(2, 700, 16, seed=0), _rows(2, 300, 16, seed=1)
     query_factor, key_factor = _rows(700, 8, seed=2), _rows(8, 300, seed=3)
     bias = {'none': None, 'stored': _rows(700, 300, seed=4),
-            'factors': (query_factor, key_factor)}[bias_kind]
+            'factors': lambda start, end: (query_factor[start:end], key_factor)}[bias_kind]
     dense_bias = query_factor @ key_factor if bias_kind == 'factors' else bias
     expected = dense_dilated_knn(query, key, 9, 3, dense_bias)
     # 700 queries x 300 keys x batch 2 spans many chunks for the smaller budgets
@@ -81,10 +81,16 @@ def test_effective_k_dilation(k, dilation, keys, expected):
     assert effective_k_dilation(k, dilation, keys) == expected
 
 
-def test_relative_pos_is_exact_for_rectangular_grids():
+def _assembled_term(term, num_queries, chunk):
+    """The whole term from the factors of every chunk of ``chunk`` queries."""
+    return torch.cat([torch.mm(*term(start, min(start + chunk, num_queries)))
+                      for start in range(0, num_queries, chunk)])
+
+
+@pytest.mark.parametrize('chunk', [60, 7, 1])
+def test_relative_pos_is_exact_for_rectangular_grids(chunk):
     grapher = Grapher(16, k=4, dilation=1, reduce_ratio=2, trained_grid=8).double()
-    query_factor, key_factor = grapher.position_bias(6, 10)
-    assert query_factor.shape == (60, 16) and key_factor.shape == (16, 15)
+    term = grapher.position_bias(6, 10)
     rows, cols = torch.meshgrid(torch.arange(6.), torch.arange(10.), indexing='ij')
     key_rows, key_cols = torch.meshgrid(torch.arange(3.) * 2 + 0.5, torch.arange(5.) * 2 + 0.5,
                                         indexing='ij')
@@ -95,7 +101,21 @@ def test_relative_pos_is_exact_for_rectangular_grids():
 
     expected = -(2 / 16) * (axis_term(rows.double(), key_rows.double())
                             + axis_term(cols.double(), key_cols.double()))
-    torch.testing.assert_close(query_factor @ key_factor, expected)
+    torch.testing.assert_close(_assembled_term(term, 60, chunk), expected, rtol=0, atol=1e-14)
+    with any_size_paths():  # what an ONNX export computes: the sin-cos factors of all queries
+        query_factor, key_factor = grapher.position_bias(6, 10)(0, 60)
+    assert query_factor.shape == (60, 16)
+    torch.testing.assert_close(query_factor @ key_factor, expected, rtol=0, atol=1e-14)
+
+
+def test_grid_position_term_takes_one_hot_axes_where_they_are_narrower():
+    term = GridPositionTerm(64, (20, 30), (10, 15), step=2, offset=0.5, dtype=torch.float64)
+    query_factor, key_factor = term(30, 90)  # rows 1-2 (2 one-hot columns), 30 cols (< 32)
+    assert query_factor.shape == (60, 2 + 30) and key_factor.shape == (32, 150)
+    query_factor, _ = term(0, 600)  # 20 rows one-hot, 30 columns one-hot
+    assert query_factor.shape == (600, 50)
+    wide = GridPositionTerm(16, (20, 30), (10, 15), dtype=torch.float64)
+    assert wide(0, 600)[0].shape == (600, 16)  # 8 + 8 sin-cos columns: fewer than one-hot
 
 
 def test_relative_pos_uses_the_stored_tensor_at_the_trained_grid():

@@ -81,9 +81,10 @@ def dilated_knn(query, key, k, dilation, pos_bias=None, chunk_elements=KNN_CHUNK
         key (Tensor): ``(B, M, C)`` key rows.
         k (int): Neighbours per query (after dilation).
         dilation (int): Take every ``dilation``-th of the ``k * dilation`` nearest keys.
-        pos_bias (Tensor | tuple[Tensor, Tensor], optional): The term added to the distances:
-            an ``(N, M)`` tensor, or factors ``(A, B)`` of shapes ``(N, E)`` and ``(E, M)``
-            whose product is the term. Defaults to None.
+        pos_bias (Tensor | callable, optional): The term added to the distances: an ``(N, M)``
+            tensor, or ``pos_bias(start, end)`` returning factors ``(A, B)`` of shapes
+            ``(end - start, E)`` and ``(E, M)`` whose product is the term of queries
+            ``start:end`` (such as :class:`GridPositionTerm`). Defaults to None.
         chunk_elements (int): Largest ``B * rows * M`` score block held at once.
 
     Returns:
@@ -101,21 +102,20 @@ def dilated_knn(query, key, k, dilation, pos_bias=None, chunk_elements=KNN_CHUNK
     with torch.no_grad(), torch.autocast(query.device.type, enabled=False):
         query = query.detach().to(dtype)
         key = key.detach().to(dtype)
-        stored_bias, query_factor, key_parts = None, None, [key]
-        if isinstance(pos_bias, tuple):
-            query_factor = pos_bias[0].to(dtype).expand(batch, -1, -1)
-            key_parts.append(-pos_bias[1].to(dtype).T.expand(batch, -1, -1))
-        elif pos_bias is not None:
-            stored_bias = pos_bias.to(dtype)
-        key_parts.append(-key.pow(2).sum(-1, keepdim=True))
-        key_rows = torch.cat(key_parts, dim=-1).transpose(1, 2)  # B, D, M
+        factors = pos_bias if callable(pos_bias) else None
+        stored_bias = None if pos_bias is None or factors else pos_bias.to(dtype)
+        key_sq = key.pow(2).sum(-1, keepdim=True)
+        key_rows = torch.cat([key, -key_sq], dim=-1).transpose(1, 2)  # B, C + 1, M
         ones = query.new_ones(batch, bounds[0][1], 1)
         buffer = None if tracing else query.new_empty(batch * bounds[0][1] * num_keys)
         indices = []
         for start, end in bounds:
             query_parts = [2 * query[:, start:end], ones[:, :end - start]]
-            if query_factor is not None:
-                query_parts.insert(1, query_factor[:, start:end])
+            if factors is not None:
+                query_factor, key_factor = (f.to(dtype) for f in factors(start, end))
+                query_parts.append(query_factor.expand(batch, -1, -1))
+                key_rows = torch.cat([key, -key_sq, -key_factor.T.expand(batch, -1, -1)],
+                                     dim=-1).transpose(1, 2)  # B, C + 1 + E, M
             query_rows = torch.cat(query_parts, dim=-1)
             out = None if tracing else buffer[:batch * (end - start) * num_keys].view(
                 batch, end - start, num_keys)
@@ -216,6 +216,64 @@ def sincos_grid_embedding(channels, rows, cols, step=1.0, offset=0.0, dtype=torc
     emb_row = _sincos_axis(row_pos, channels // 4).to(dtype)  # rows, C/2
     return torch.cat([emb_col[None].expand(rows, -1, -1),
                       emb_row[:, None].expand(-1, cols, -1)], dim=-1).reshape(rows * cols, channels)
+
+
+class GridPositionTerm:
+    """The relative-position term of a row-major query grid against a key grid, as factors of
+    the queries ``start:end`` for :func:`dilated_knn`.
+
+    The term is ``-2 P_q P_k^T / C`` with P the sin-cos embedding, whose halves encode the row
+    and the column: it is a row term plus a column term, ``T[(i, j), (i', j')] = R[i, i'] +
+    S[j, j']``. Each axis rides in the search's matmul either as its sin-cos factors (``C / 2``
+    columns) or, where the chunk's queries take fewer distinct values on that axis, as a one-hot
+    of those values against the matching rows of the exact table (``R`` or ``S``, computed in
+    float64): the same term with fewer columns, so less matmul work (the rows of a chunk, and
+    the columns of narrow maps with many channels).
+
+    Args:
+        channels (int): Embedding channels ``C`` (divisible by 4).
+        query_size (tuple[int, int]): ``(H, W)`` of the query grid.
+        key_size (tuple[int, int]): ``(h, w)`` of the key grid.
+        step (float): Key spacing in query-grid units. Defaults to 1.
+        offset (float): Position of the first key in query-grid units. Defaults to 0.
+        dtype (torch.dtype): Dtype of the factors. Defaults to float32.
+        device (torch.device, optional): Device of the factors. Defaults to None (CPU).
+    """
+
+    def __init__(self, channels, query_size, key_size, step=1.0, offset=0.0,
+                 dtype=torch.float32, device=None):
+        if channels % 4:
+            raise ValueError(f'sin-cos grid embedding needs channels divisible by 4, got '
+                             f'{channels}')
+        self.half_channels = channels // 2
+        self.width = query_size[1]
+        key_index = torch.arange(key_size[0] * key_size[1], device=device)
+        self.axes = []
+        for n_query, n_key, key_coord in ((query_size[0], key_size[0], key_index // key_size[1]),
+                                          (query_size[1], key_size[1], key_index % key_size[1])):
+            query_emb = _sincos_axis(torch.arange(n_query, dtype=torch.float64), channels // 4)
+            key_emb = _sincos_axis(offset + step * torch.arange(n_key, dtype=torch.float64),
+                                   channels // 4) * (-2.0 / channels)
+            table = (query_emb @ key_emb.T).to(device, dtype)  # n_query, n_key
+            self.axes.append(dict(table=table[:, key_coord],  # n_query, M
+                                  query_emb=query_emb.to(device, dtype),
+                                  key_emb=key_emb.to(device, dtype)[key_coord].T))  # C/2, M
+
+    def __call__(self, start, end):
+        """``(A, B)``: ``(end - start, E)`` and ``(E, M)``, ``A @ B`` the term of the queries
+        ``start:end``."""
+        query = torch.arange(start, end, device=self.axes[0]['table'].device)
+        query_parts, key_parts = [], []
+        for axis, coord in zip(self.axes, (query // self.width, query % self.width)):
+            first, last = int(coord.min()), int(coord.max())
+            if last - first + 1 < self.half_channels:
+                values = torch.arange(first, last + 1, device=coord.device)
+                query_parts.append((coord[:, None] == values).to(axis['table'].dtype))
+                key_parts.append(axis['table'][first:last + 1])
+            else:
+                query_parts.append(axis['query_emb'][coord])
+                key_parts.append(axis['key_emb'])
+        return torch.cat(query_parts, dim=1), torch.cat(key_parts, dim=0)
 
 
 @functools.lru_cache(maxsize=16)
@@ -333,11 +391,11 @@ class Grapher(nn.Module):
         """The relative position term for an ``height x width`` grid (see :func:`dilated_knn`).
 
         At the trained grid it is the stored ``(N, M)`` tensor. Elsewhere it is exact for the
-        actual grids, as the factors ``(P_q, -2 P_k^T / C)`` of ``-2 P_q P_k^T / C``, with P the
-        sin-cos embedding of the query positions and of the pooled key positions (window
-        centres, in query-grid units): the search folds them into its matmul, so the
-        ``N x M`` term is never formed. A trace for any input size uses the factors at every
-        grid (:mod:`.tracing`).
+        actual grids, ``-2 P_q P_k^T / C`` with P the sin-cos embedding of the query positions
+        and of the pooled key positions (window centres, in query-grid units), handed over as
+        factors per chunk of queries (:class:`GridPositionTerm`): the search folds them into
+        its matmul, so the ``N x M`` term is never formed. A trace for any input size uses the
+        sin-cos factors at every grid (:mod:`.tracing`).
         """
         if self.relative_pos is None:
             return None
@@ -345,10 +403,15 @@ class Grapher(nn.Module):
         if not for_any_size() and height == width == self.trained_grid:
             return self.relative_pos[0]
         dtype, device = self.fc1.conv.weight.dtype, self.fc1.conv.weight.device
-        query_emb = sincos_grid_embedding(self.channels, height, width, dtype=dtype)
-        key_emb = sincos_grid_embedding(self.channels, height // ratio, width // ratio,
-                                        step=ratio, offset=(ratio - 1) / 2, dtype=dtype)
-        return query_emb.to(device), key_emb.to(device).T * (-2.0 / self.channels)
+        key_grid = dict(step=ratio, offset=(ratio - 1) / 2)
+        if for_any_size():  # sizes are traced: no per-chunk choice, the plain factors
+            query_emb = sincos_grid_embedding(self.channels, height, width, dtype=dtype)
+            key_emb = sincos_grid_embedding(self.channels, height // ratio, width // ratio,
+                                            dtype=dtype, **key_grid)
+            key_emb = key_emb.to(device).T * (-2.0 / self.channels)
+            return lambda start, end: (query_emb[start:end].to(device), key_emb)
+        return GridPositionTerm(self.channels, (height, width), (height // ratio, width // ratio),
+                                dtype=dtype, device=device, **key_grid)
 
     def forward(self, x, neighbour_cache=None):
         """``x``: ``(B, C, H, W)``; ``neighbour_cache`` as in :class:`MaxRelativeGraphConv`."""
