@@ -8,6 +8,7 @@ Run it with::
     python benchmarks/pvig_knn.py --shape 480 800       # another large size (H W)
     python benchmarks/pvig_knn.py --skip-large --skip-train   # only the 224x224 parts
     python benchmarks/pvig_knn.py --chunk-sweep         # KNN chunk sizes at the large size
+    python benchmarks/pvig_knn.py --profile             # time per operator, one large forward
     PYTHONPATH=/path/to/other/checkout python benchmarks/pvig_knn.py   # another mmghost
 
 This is a benchmark that prints numbers, not a test. The mmghost and mmpretrain models run on
@@ -20,10 +21,10 @@ the SAME weights, in eval mode, under ``torch.no_grad()`` (training parts except
    dict is renamed to the key layout of ``mmpretrain.models.backbones.PyramidVig('small')`` and
    loaded with ``load_state_dict(strict=True)`` (missing, unexpected or mis-shaped keys raise).
 2. Equality at 224x224 (batch 2, seeded ``randn``): the max abs difference of the stage
-   outputs, float32 for stages 1-2 and float64 (``.double()`` on both models) for all four
-   stages. In float32 the KNN of stages 3-4 meets near-ties, where rounding differences
-   between the two distance formulas pick other neighbours, so their float32 numbers are
-   printed for information only.
+   outputs, float64 (``.double()`` on both models), which must agree, and float32, printed for
+   information only: mmghost ranks keys by an equivalent but differently rounded formula
+   (no ``|q|^2``, one matmul), so at float32 near-ties a neighbour can differ, and then the
+   output with it.
 3. Large input (default ``1x3x800x1344``, ``--shape H W``). mmpretrain's ``PyramidVig`` adds a
    fixed 56x56 ``pos_embed`` in its forward, so the script replaces it by a bicubically resized
    ``nn.Parameter`` (the resize mmghost does inside its forward). Its Graphers resize the stored
@@ -44,13 +45,14 @@ the SAME weights, in eval mode, under ``torch.no_grad()`` (training parts except
 6. Isotropic ViG-S (mmghost only): the large forward (child process) and the batch-8 224
    throughput.
 
-The machine's matmul rate is measured in the same processes: the median of 7 float32 matmuls of
-two 2048x2048 matrices after one warm-up (``2 * 2048^3`` FLOP each), right after each timed
-section. "of sgemm" is the network's work divided by the time and by that rate. The work is
-fixed per input, whatever a counter reports for a changed implementation: mmengine's FLOP count
-(``mmengine.analysis.FlopAnalyzer``, one multiply-add = 1) times 2 of the implementation before
-the neighbour search was rewritten (commit 284ad00), for PViG-S 631.5 GFLOP at 1x3x800x1344 and
-73.15 GFLOP at 8x3x224x224, for ViG-S ``VIG_WORK_GFLOP``. At other sizes no fraction is printed.
+The machine's matmul rate is measured in the same processes: float32 matmuls of two 2048x2048
+matrices (``2 * 2048^3`` FLOP each), 7 right before and 7 right after each timed section (one
+warm-up each), and the median of the 14 rates. "of sgemm" is the network's work divided by the
+time and by that rate. The work is fixed per input, whatever a counter reports for a changed
+implementation: mmengine's FLOP count (``mmengine.analysis.FlopAnalyzer``, one multiply-add =
+1) times 2 of the implementation before the neighbour search was rewritten (commit 284ad00):
+for PViG-S 631.5 GFLOP at 1x3x800x1344 and 73.15 GFLOP at 8x3x224x224, for ViG-S
+``VIG_WORK_GFLOP``. At other sizes no fraction is printed.
 
 Issue targets: at 800x1344, >= 0.40 of sgemm, <= 0.25x the dense time and <= 0.1x its peak
 memory; at batch 8 224, >= 0.50 of sgemm. The table at the end shows the ratios, the torch
@@ -188,11 +190,19 @@ def dense_key_count_notes(height, width, reduce_ratios=(4, 2, 1, 1)):
     return notes
 
 
-def sgemm_gflops(repeats=7):
-    """This process's float32 matmul rate on two 2048x2048 matrices (median, GFLOP/s)."""
+def sgemm_samples(repeats=7):
+    """This process's float32 matmul rates on two 2048x2048 matrices (GFLOP/s, one a call)."""
     a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
-    times = time_calls(lambda: torch.mm(a, b), repeats, warmup=1)
-    return 2 * 2048**3 / statistics.median(times) / 1e9
+    return [2 * 2048**3 / t / 1e9 for t in time_calls(lambda: torch.mm(a, b), repeats, warmup=1)]
+
+
+def timed_with_sgemm(measure):
+    """``measure()``'s result (a dict), with ``sgemm_gflops``: the median matmul rate of
+    samples taken right before and right after it, which brackets the machine's speed drift."""
+    before = sgemm_samples()
+    result = measure()
+    result['sgemm_gflops'] = statistics.median(before + sgemm_samples())
+    return result
 
 
 def work_gflop(family, shape):
@@ -235,9 +245,7 @@ def measure_large(which, weights_path, shape, repeats):
     if which == 'dense':
         resize_dense_pos_embed_(model, height, width)
     inputs = torch.randn(1, 3, height, width, generator=torch.Generator().manual_seed(1))
-    result = profile_forward(model, inputs, repeats)
-    result['sgemm_gflops'] = sgemm_gflops()
-    return result
+    return timed_with_sgemm(lambda: profile_forward(model, inputs, repeats))
 
 
 def training_step(with_cp, shape, repeats):
@@ -257,11 +265,27 @@ def training_step(with_cp, shape, repeats):
     _, before, peak = measure_peak_rss(step)
     first_s = time.perf_counter() - start
     searches[0] = 0
-    times = time_calls(step, repeats)
+    result = timed_with_sgemm(lambda: dict(times_s=time_calls(step, repeats)))
     grad_norm = sum(p.grad.double().norm() ** 2 for p in model.parameters()) ** 0.5
-    return dict(step_peak_mib=peak - before, first_s=first_s, times_s=times,
-                median_s=statistics.median(times), searches=searches[0] / repeats,
-                grad_norm=float(grad_norm), sgemm_gflops=sgemm_gflops())
+    return dict(result, step_peak_mib=peak - before, first_s=first_s,
+                median_s=statistics.median(result['times_s']), searches=searches[0] / repeats,
+                grad_norm=float(grad_norm))
+
+
+def profile_ops(weights_path, shape, top):
+    """Self CPU time per operator of one mmghost PViG-S forward at ``shape`` after a warm-up
+    (``torch.profiler``; child process): ``[(op, seconds, calls)]``, the ``top`` largest."""
+    from torch.profiler import ProfilerActivity, profile
+    model = load_model('mmghost', weights_path)
+    inputs = torch.randn(1, 3, *shape, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        model(inputs)
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            model(inputs)
+    events = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)
+    total = sum(e.self_cpu_time_total for e in events) / 1e6
+    return [('(all)', total, 0)] + [(e.key, e.self_cpu_time_total / 1e6, e.count)
+                                    for e in events[:top]]
 
 
 def chunk_sweep(weights_path, shape, exponents, repeats):
@@ -316,6 +340,13 @@ def main(args):
     weights_path = os.path.join(tmpdir, 'mmghost_pvig_s.pth')
     torch.save(ours_sd, weights_path)
 
+    if args.profile:
+        ops = run_in_child(profile_ops, threads=args.threads, weights_path=weights_path,
+                           shape=args.shape, top=12)
+        for op, seconds, calls in ops:
+            print(f'[profile] {format_shape((1, 3, *args.shape))} {op:28s} {seconds:7.3f} s '
+                  f'self CPU, {calls} calls')
+
     if args.chunk_sweep:
         medians = run_in_child(chunk_sweep, threads=args.threads, weights_path=weights_path,
                                shape=args.shape, exponents=list(range(18, 26)),
@@ -324,20 +355,20 @@ def main(args):
             print(f'[sweep] {format_shape((1, 3, *args.shape))} KNN chunk 2^{exponent} scores: '
                   f'median forward {seconds:.2f} s')
 
-    # 2a. float32 equality at 224
+    # 2a. float32 differences at 224 (information)
     inputs = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         diffs32 = max_abs_diffs(ours(inputs), dense(inputs))
     for stage, (diff, scale) in enumerate(diffs32, 1):
-        note = '' if stage <= 2 else ' (info only: KNN near-ties in float32)'
         print(f'[2] float32 224x224 stage {stage}: max|diff| = {diff:.3e} '
-              f'(max|out| = {scale:.3e}){note}')
+              f'(max|out| = {scale:.3e}) (info only: KNN near-ties in float32)')
 
     # 4. throughput at batch 8, 224 (float32, before the models are converted to float64)
     batch8 = torch.randn(8, 3, 224, 224, generator=torch.Generator().manual_seed(2))
-    ips = compare_throughput({'mmghost': partial(ours, batch8), 'dense': partial(dense, batch8)},
-                             len(batch8), args.repeats)
-    rate224 = sgemm_gflops()
+    runs = {'mmghost': partial(ours, batch8), 'dense': partial(dense, batch8)}
+    ips = timed_with_sgemm(lambda: compare_throughput(runs, len(batch8), args.repeats))
+    rate224 = ips.pop('sgemm_gflops')
+    runs.clear()  # the models are freed below
     fraction224 = of_sgemm('PyramidViG', (8, 224, 224), 8 / ips['mmghost'], rate224)
     print(f'[4] batch 8 224x224: mmghost {ips["mmghost"]:.2f} img/s, '
           f'dense {ips["dense"]:.2f} img/s; sgemm {rate224:.0f} GFLOP/s')
@@ -354,11 +385,11 @@ def main(args):
     gc.collect()
 
     size224 = format_shape(inputs.shape)
-    for stage in (1, 2):
+    for stage in (1, 2, 3, 4):
         diff, scale = diffs32[stage - 1]
         ok = diff <= 1e-4 * max(scale, 1.0)
         rows.append((f'{size224} fp32', f'stage {stage} max|diff|', f'{diff:.2e}', '',
-                     'equal' if ok else 'DIFFERENT'))
+                     'equal' if ok else 'info: a near-tie neighbour differs'))
     for stage in (1, 2, 3, 4):
         diff, scale = diffs64[stage - 1]
         ok = diff <= 1e-10 * max(scale, 1.0)
@@ -439,9 +470,9 @@ def main(args):
         vig = ViG('s')
         randomize_batchnorm_(vig, 0)
         vig.eval()
-        vig_ips = compare_throughput({'vig': partial(vig, batch8)}, len(batch8),
-                                     args.repeats)['vig']
-        vig_rate = sgemm_gflops()
+        vig_ips = timed_with_sgemm(lambda: compare_throughput(
+            {'vig': partial(vig, batch8)}, len(batch8), args.repeats))
+        vig_ips, vig_rate = vig_ips['vig'], vig_ips['sgemm_gflops']
         vig_fraction = of_sgemm('ViG', (8, 224, 224), 8 / vig_ips, vig_rate)
         rows.append(('8x3x224x224', 'ViG-S throughput (img/s)', f'{vig_ips:.2f}', '',
                      f'of sgemm {_fraction_cell(vig_fraction)} (sgemm {vig_rate:.0f})'))
@@ -474,6 +505,8 @@ def parse_args():
                         help='skip the large-input memory / time comparison')
     parser.add_argument('--skip-train', action='store_true', help='skip the training steps')
     parser.add_argument('--skip-vig', action='store_true', help='skip the isotropic ViG-S')
+    parser.add_argument('--profile', action='store_true',
+                        help='also print the self CPU time per operator of one large forward')
     parser.add_argument('--chunk-sweep', action='store_true',
                         help='also time the large forward per KNN chunk size (2^18 ... 2^25)')
     return parser.parse_args()

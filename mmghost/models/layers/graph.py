@@ -29,10 +29,11 @@ from .grad_checkpoint import maybe_checkpoint
 from .tracing import for_any_size
 from .transformer import resize_map
 
-# Largest number of query-key scores one KNN chunk holds (64 MiB in float32). The fastest of
-# 2^18 ... 2^25 for Pyramid ViG at 800x1344 here: larger chunks amortise the per-call overhead
-# of the matmul and of topk's parallel loop (benchmarks/pvig_knn.py --chunk-sweep).
-KNN_CHUNK_ELEMENTS = 1 << 24
+# Largest number of query-key scores one KNN chunk holds (32 MiB in float32). PViG-S at 800x1344
+# runs as fast with 2^22 ... 2^25 (within 5%), slower with smaller chunks (2^20: 1.2x, 2^18:
+# 2x: per-call overhead of the matmul and of topk's parallel loop); this is the smallest buffer
+# on that plateau (benchmarks/pvig_knn.py --chunk-sweep).
+KNN_CHUNK_ELEMENTS = 1 << 23
 # Largest gathered neighbour block (queries x k x channels) of the fused gather-max: 16 MiB in
 # float32, which the caches hold between the gather and the max.
 GATHER_CHUNK_ELEMENTS = 1 << 22
