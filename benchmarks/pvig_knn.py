@@ -10,6 +10,8 @@ Run it with::
     python benchmarks/pvig_knn.py --chunk-sweep         # KNN chunk sizes at the large size
     python benchmarks/pvig_knn.py --profile             # time per operator, one large forward
     PYTHONPATH=/path/to/other/checkout python benchmarks/pvig_knn.py   # another mmghost
+    python benchmarks/pvig_knn.py --save-gradients new.pt    # float64 gradients of one step
+    python benchmarks/pvig_knn.py --compare-gradients old.pt new.pt
 
 This is a benchmark that prints numbers, not a test. The mmghost and mmpretrain models run on
 the SAME weights, in eval mode, under ``torch.no_grad()`` (training parts excepted):
@@ -302,6 +304,33 @@ def chunk_sweep(weights_path, shape, exponents, repeats):
     return medians
 
 
+def float64_gradients(shape):
+    """Parameter gradients of one float64 training step of a seeded PViG-S (train mode, the sum
+    of the outputs' means) at ``shape``: what two implementations must agree on."""
+    from mmghost.models.backbones import PyramidViG
+    torch.manual_seed(0)
+    model = PyramidViG('s', out_indices=(0, 1, 2, 3)).double().train()
+    randomize_(model, seed=0)
+    inputs = torch.randn(1, 3, *shape, generator=torch.Generator().manual_seed(1),
+                         dtype=torch.float64)
+    sum(out.mean() for out in model(inputs)).backward()
+    return {name: p.grad for name, p in model.named_parameters()}
+
+
+def compare_gradients(path_a, path_b):
+    """Prints the largest ``max|a - b| / max|a|`` over the parameters of two saved gradient
+    files (``--save-gradients``) and returns it."""
+    grads_a, grads_b = (torch.load(path, map_location='cpu') for path in (path_a, path_b))
+    if grads_a.keys() != grads_b.keys():
+        raise SystemExit(f'the two files hold different parameters: '
+                         f'{sorted(grads_a.keys() ^ grads_b.keys())}')
+    worst = max(((grads_a[n] - grads_b[n]).abs().max() / grads_a[n].abs().max().clamp(min=1e-300),
+                 n) for n in grads_a)
+    print(f'{len(grads_a)} parameters: largest max|a - b| / max|a| = {float(worst[0]):.2e} '
+          f'({worst[1]})')
+    return float(worst[0])
+
+
 # ----------------------------------------------------------------------------- parent
 def max_abs_diffs(outs_a, outs_b):
     return [((a - b).abs().max().item(), b.abs().max().item()) for a, b in zip(outs_a, outs_b)]
@@ -322,6 +351,14 @@ def main(args):
     wall_start = time.perf_counter()
     torch.set_num_threads(args.threads)
     print(f'mmghost from {os.path.dirname(mmghost.__file__)}')
+    if args.compare_gradients:
+        compare_gradients(*args.compare_gradients)
+        return
+    if args.save_gradients:
+        torch.save(float64_gradients(args.gradient_shape), args.save_gradients)
+        print(f'float64 gradients of one step at {format_shape((1, 3, *args.gradient_shape))} '
+              f'-> {args.save_gradients}')
+        return
     rows = []  # (section, item, mmghost, dense, ratio / note)
 
     # 1. same weights in both layouts
@@ -505,6 +542,12 @@ def parse_args():
                         help='skip the large-input memory / time comparison')
     parser.add_argument('--skip-train', action='store_true', help='skip the training steps')
     parser.add_argument('--skip-vig', action='store_true', help='skip the isotropic ViG-S')
+    parser.add_argument('--save-gradients', metavar='FILE',
+                        help='only write the float64 gradients of one seeded training step')
+    parser.add_argument('--gradient-shape', nargs=2, type=int, default=(160, 224),
+                        metavar=('H', 'W'), help='input size of --save-gradients')
+    parser.add_argument('--compare-gradients', nargs=2, metavar=('A', 'B'),
+                        help='only compare two --save-gradients files')
     parser.add_argument('--profile', action='store_true',
                         help='also print the self CPU time per operator of one large forward')
     parser.add_argument('--chunk-sweep', action='store_true',

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmghost.models.backbones import PyramidViG
+from mmghost.models.backbones import PyramidViG, ViG
 
 CHANNELS = {
     'ti': (48, 96, 240, 384),
@@ -102,6 +102,21 @@ def test_train_and_eval_return_the_model():
     model = PyramidViG(arch='ti')
     assert model.eval() is model
     assert model.train() is model
+
+
+@pytest.mark.parametrize('build', [lambda: PyramidViG(arch='ti', out_indices=(0, 1, 2, 3)),
+                                   lambda: ViG(arch='ti', out_indices=(3, 11))],
+                         ids=['PyramidViG', 'ViG'])
+def test_outputs_are_contiguous_and_equal_for_either_input_layout(build):
+    """The maps are channels-last inside; what a neck receives is plain NCHW either way."""
+    model = build().eval().double()
+    x = torch.randn(1, 3, 64, 96, dtype=torch.float64)
+    with torch.no_grad():
+        plain = model(x)
+        channels_last = model(x.contiguous(memory_format=torch.channels_last))
+    for a, b in zip(plain, channels_last):
+        assert a.is_contiguous() and b.is_contiguous()
+        assert torch.equal(a, b)
 
 
 def test_with_cp_same_outputs_and_gradients():

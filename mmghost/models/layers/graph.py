@@ -72,7 +72,7 @@ def dilated_knn(query, key, k, dilation, pos_bias=None, chunk_elements=KNN_CHUNK
     The distance is squared Euclidean plus an optional additive position bias. Keys are ranked
     by its negation without ``|q|^2``, which all keys of a query share:
     ``2 q.k - |k|^2 - bias``. One matmul of augmented rows computes it,
-    ``[2q, A, 1] . [k, -B^T, -|k|^2]`` for a bias given as factors ``A @ B``; a stored bias is
+    ``[2q, 1, A] . [k, -|k|^2, -B^T]`` for a bias given as factors ``A @ B``; a stored bias is
     subtracted by the same call (``baddbmm``). Each chunk's scores go into one reused buffer and
     ``topk`` takes the largest, so no other pass touches them. The search is not differentiable
     (the official graph is not either).
@@ -106,7 +106,8 @@ def dilated_knn(query, key, k, dilation, pos_bias=None, chunk_elements=KNN_CHUNK
         factors = pos_bias if callable(pos_bias) else None
         stored_bias = None if pos_bias is None or factors else pos_bias.to(dtype)
         key_sq = key.pow(2).sum(-1, keepdim=True)
-        key_rows = torch.cat([key, -key_sq], dim=-1).transpose(1, 2)  # B, C + 1, M
+        if factors is None:  # the same key rows for every chunk
+            key_rows = torch.cat([key, -key_sq], dim=-1).transpose(1, 2)  # B, C + 1, M
         ones = query.new_ones(batch, bounds[0][1], 1)
         buffer = None if tracing else query.new_empty(batch * bounds[0][1] * num_keys)
         indices = []
