@@ -305,15 +305,19 @@ def chunk_sweep(weights_path, shape, exponents, repeats):
 
 
 def float64_gradients(shape):
-    """Parameter gradients of one float64 training step of a seeded PViG-S (train mode, the sum
-    of the outputs' means) at ``shape``: what two implementations must agree on."""
+    """Parameter gradients of one float64 training step of a seeded PViG-S at ``shape``: what
+    two implementations must agree on. Train mode; the loss projects each output on a seeded
+    random tensor (a sum of means would leave the parameters before a train-mode BatchNorm
+    with gradients of rounding noise only)."""
     from mmghost.models.backbones import PyramidViG
     torch.manual_seed(0)
     model = PyramidViG('s', out_indices=(0, 1, 2, 3)).double().train()
     randomize_(model, seed=0)
-    inputs = torch.randn(1, 3, *shape, generator=torch.Generator().manual_seed(1),
-                         dtype=torch.float64)
-    sum(out.mean() for out in model(inputs)).backward()
+    generator = torch.Generator().manual_seed(1)
+    inputs = torch.randn(1, 3, *shape, generator=generator, dtype=torch.float64)
+    outs = model(inputs)
+    sum((out * torch.randn(out.shape, generator=generator, dtype=torch.float64)).sum()
+        for out in outs).backward()
     return {name: p.grad for name, p in model.named_parameters()}
 
 

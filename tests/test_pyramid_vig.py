@@ -119,6 +119,70 @@ def test_outputs_are_contiguous_and_equal_for_either_input_layout(build):
         assert torch.equal(a, b)
 
 
+def test_batch1_training_gradients_match_finite_differences(monkeypatch):
+    """Train mode, batch 1, float64: the gradients of the graphers' first layers (through the
+    fused gather-max, the interleave and the BatchNorms) agree with central differences. The
+    neighbours are held fixed (the search has no gradient, and a perturbed forward could cross
+    a near-tie) and the step is small (the max over neighbours has kinks)."""
+    from mmghost.models.layers import graph
+    from mmghost.profiling import randomize_batchnorm_
+    searched, search = [], graph.dilated_knn
+    replay = iter(())
+
+    def fixed_search(*args, **kwargs):
+        for neighbours in replay:
+            return neighbours
+        searched.append(search(*args, **kwargs))
+        return searched[-1]
+
+    monkeypatch.setattr(graph, 'dilated_knn', fixed_search)
+    torch.manual_seed(0)
+    model = PyramidViG(arch='ti', out_indices=(0, 1, 2, 3)).double().train()
+    randomize_batchnorm_(model, seed=0)
+    generator = torch.Generator().manual_seed(1)
+    x = torch.randn(1, 3, 64, 96, generator=generator, dtype=torch.float64)
+    outs = model(x)
+    projections = [torch.randn(o.shape, generator=generator, dtype=torch.float64) for o in outs]
+    sum((o * p).sum() for o, p in zip(outs, projections)).backward()
+
+    def loss():
+        nonlocal replay
+        replay = iter(searched)
+        return sum((o * p).sum() for o, p in zip(model(x), projections)).item()
+
+    for stage in (2, 3):
+        for param in (model.stages[stage].blocks[0].grapher.fc1.conv.weight,
+                      model.stages[stage].blocks[0].grapher.fc1.bn.weight):
+            direction = torch.randn(param.shape, generator=generator, dtype=torch.float64)
+            with torch.no_grad():
+                param.add_(1e-7 * direction)
+                plus = loss()
+                param.sub_(2e-7 * direction)
+                minus = loss()
+                param.add_(1e-7 * direction)
+            numeric = (plus - minus) / 2e-7
+            analytic = (param.grad * direction).sum().item()
+            assert abs(analytic - numeric) <= 1e-5 * abs(numeric), (stage, analytic, numeric)
+
+
+@pytest.mark.parametrize('build', [lambda: PyramidViG(arch='ti', out_indices=(0, 1, 2, 3)),
+                                   lambda: ViG(arch='ti', out_indices=(3, 11))],
+                         ids=['PyramidViG', 'ViG'])
+def test_every_batchnorm_input_is_channels_last(build):
+    """torch 2.14's CPU BatchNorm backward in train mode is wrong for an NCHW input whose
+    incoming gradient is channels-last with the odd batch stride that transposed views leave
+    at batch 1 (the graph conv's rows are such views): inputs that are channels-last
+    themselves take a correct path, so every map inside the backbone is channels-last."""
+    model = build().train()
+    layouts = []
+    for module in model.modules():
+        if isinstance(module, _BatchNorm):
+            module.register_forward_hook(lambda m, inputs, output: layouts.append(
+                inputs[0].is_contiguous(memory_format=torch.channels_last)))
+    model(torch.randn(1, 3, 64, 96))
+    assert layouts and all(layouts)
+
+
 def test_with_cp_same_outputs_and_gradients():
     plain = PyramidViG(arch='ti', drop_path_rate=0.)
     checkpointed = PyramidViG(arch='ti', with_cp=True, drop_path_rate=0.)
