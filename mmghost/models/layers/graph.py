@@ -189,7 +189,7 @@ def max_relative_features(x, keys, neighbours):
         nearest_max = flat_keys[flat_neighbours].amax(dim=1)
     else:
         nearest_max = _neighbour_max(flat_keys, flat_neighbours)
-    return nearest_max.view(batch, -1, channels) - x
+    return nearest_max.view_as(x) - x
 
 
 def _sincos_axis(positions, num_freqs):
@@ -336,8 +336,10 @@ class MaxRelativeGraphConv(nn.Module):
         keys = x
         if self.reduce_ratio > 1:
             keys = F.avg_pool2d(x, self.reduce_ratio, self.reduce_ratio)
-        x_rows = x.permute(0, 2, 3, 1).reshape(batch, -1, channels)
-        key_rows = keys.permute(0, 2, 3, 1).reshape(batch, -1, channels)
+        # sizes spelled out: an empty batch leaves -1 ambiguous
+        x_rows = x.permute(0, 2, 3, 1).reshape(batch, height * width, channels)
+        key_rows = keys.permute(0, 2, 3, 1).reshape(batch, keys.shape[2] * keys.shape[3],
+                                                    channels)
         if neighbour_cache:
             neighbours = neighbour_cache[0]
         else:
