@@ -105,9 +105,8 @@ def dilated_knn(query, key, k, dilation, pos_bias=None, chunk_elements=KNN_CHUNK
         key = key.detach().to(dtype)
         factors = pos_bias if callable(pos_bias) else None
         stored_bias = None if pos_bias is None or factors else pos_bias.to(dtype)
-        key_sq = key.pow(2).sum(-1, keepdim=True)
-        if factors is None:  # the same key rows for every chunk
-            key_rows = torch.cat([key, -key_sq], dim=-1).transpose(1, 2)  # B, C + 1, M
+        key_base = torch.cat([key, -key.pow(2).sum(-1, keepdim=True)], dim=-1)  # B, M, C + 1
+        key_rows = key_base.transpose(1, 2)
         ones = query.new_ones(batch, bounds[0][1], 1)
         buffer = None if tracing else query.new_empty(batch * bounds[0][1] * num_keys)
         indices = []
@@ -116,7 +115,7 @@ def dilated_knn(query, key, k, dilation, pos_bias=None, chunk_elements=KNN_CHUNK
             if factors is not None:
                 query_factor, key_factor = (f.to(dtype) for f in factors(start, end))
                 query_parts.append(query_factor.expand(batch, -1, -1))
-                key_rows = torch.cat([key, -key_sq, -key_factor.T.expand(batch, -1, -1)],
+                key_rows = torch.cat([key_base, -key_factor.T.expand(batch, -1, -1)],
                                      dim=-1).transpose(1, 2)  # B, C + 1 + E, M
             query_rows = torch.cat(query_parts, dim=-1)
             out = None if tracing else buffer[:batch * (end - start) * num_keys].view(
@@ -192,6 +191,13 @@ def max_relative_features(x, keys, neighbours):
     return nearest_max.view_as(x) - x
 
 
+def _sincos_freqs(channels):
+    """Frequencies per axis of a 2-D sin-cos embedding of ``channels`` (divisible by 4)."""
+    if channels % 4:
+        raise ValueError(f'sin-cos grid embedding needs channels divisible by 4, got {channels}')
+    return channels // 4
+
+
 def _sincos_axis(positions, num_freqs):
     """1-D sin-cos embedding (MAE style) of float64 ``positions``: ``(len, 2 * num_freqs)``."""
     omega = 1.0 / 10000 ** (torch.arange(num_freqs, dtype=torch.float64) / num_freqs)
@@ -210,12 +216,11 @@ def sincos_grid_embedding(channels, rows, cols, step=1.0, offset=0.0, dtype=torc
     Returns:
         Tensor: ``(rows * cols, channels)``.
     """
-    if channels % 4:
-        raise ValueError(f'sin-cos grid embedding needs channels divisible by 4, got {channels}')
+    num_freqs = _sincos_freqs(channels)
     row_pos = offset + step * torch.arange(rows, dtype=torch.float64)
     col_pos = offset + step * torch.arange(cols, dtype=torch.float64)
-    emb_col = _sincos_axis(col_pos, channels // 4).to(dtype)  # cols, C/2
-    emb_row = _sincos_axis(row_pos, channels // 4).to(dtype)  # rows, C/2
+    emb_col = _sincos_axis(col_pos, num_freqs).to(dtype)  # cols, C/2
+    emb_row = _sincos_axis(row_pos, num_freqs).to(dtype)  # rows, C/2
     return torch.cat([emb_col[None].expand(rows, -1, -1),
                       emb_row[:, None].expand(-1, cols, -1)], dim=-1).reshape(rows * cols, channels)
 
@@ -244,18 +249,17 @@ class GridPositionTerm:
 
     def __init__(self, channels, query_size, key_size, step=1.0, offset=0.0,
                  dtype=torch.float32, device=None):
-        if channels % 4:
-            raise ValueError(f'sin-cos grid embedding needs channels divisible by 4, got '
-                             f'{channels}')
+        num_freqs = _sincos_freqs(channels)
         self.half_channels = channels // 2
         self.width = query_size[1]
+        self.device = device
         key_index = torch.arange(key_size[0] * key_size[1], device=device)
         self.axes = []
         for n_query, n_key, key_coord in ((query_size[0], key_size[0], key_index // key_size[1]),
                                           (query_size[1], key_size[1], key_index % key_size[1])):
-            query_emb = _sincos_axis(torch.arange(n_query, dtype=torch.float64), channels // 4)
+            query_emb = _sincos_axis(torch.arange(n_query, dtype=torch.float64), num_freqs)
             key_emb = _sincos_axis(offset + step * torch.arange(n_key, dtype=torch.float64),
-                                   channels // 4) * (-2.0 / channels)
+                                   num_freqs) * (-2.0 / channels)
             table = (query_emb @ key_emb.T).to(device, dtype)  # n_query, n_key
             self.axes.append(dict(table=table[:, key_coord],  # n_query, M
                                   query_emb=query_emb.to(device, dtype),
@@ -264,12 +268,16 @@ class GridPositionTerm:
     def __call__(self, start, end):
         """``(A, B)``: ``(end - start, E)`` and ``(E, M)``, ``A @ B`` the term of the queries
         ``start:end``."""
-        query = torch.arange(start, end, device=self.axes[0]['table'].device)
+        query = torch.arange(start, end, device=self.device)
+        first_row, last_row = start // self.width, (end - 1) // self.width
+        # the columns of one partial row, or all of them once the chunk wraps a row
+        columns = ((start % self.width, (end - 1) % self.width) if first_row == last_row
+                   else (0, self.width - 1))
         query_parts, key_parts = [], []
-        for axis, coord in zip(self.axes, (query // self.width, query % self.width)):
-            first, last = int(coord.min()), int(coord.max())
+        for axis, coord, (first, last) in zip(self.axes, (query // self.width, query % self.width),
+                                              ((first_row, last_row), columns)):
             if last - first + 1 < self.half_channels:
-                values = torch.arange(first, last + 1, device=coord.device)
+                values = torch.arange(first, last + 1, device=self.device)
                 query_parts.append((coord[:, None] == values).to(axis['table'].dtype))
                 key_parts.append(axis['table'][first:last + 1])
             else:
@@ -327,7 +335,7 @@ class MaxRelativeGraphConv(nn.Module):
 
         Args:
             x (Tensor): The node features.
-            pos_bias (Tensor | tuple[Tensor, Tensor], optional): As in :func:`dilated_knn`.
+            pos_bias (Tensor | callable, optional): As in :func:`dilated_knn`.
             neighbour_cache (list, optional): Holds the neighbours once searched; a call that
                 finds them there does not search again (the recomputation of a checkpointed
                 block, which sees the same features).
