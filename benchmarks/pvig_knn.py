@@ -74,7 +74,7 @@ from torch import nn
 
 import mmghost
 from mmghost.profiling import (add_shape_argument, add_timing_arguments, compare_throughput,
-                               environment_line, format_shape, measure_peak_rss, print_table,
+                               environment_line, format_shape, print_table,
                                profile_forward, randomize_batchnorm_, run_in_child, time_calls)
 
 # Work of one forward in GFLOP (see the module docstring): {(N, H, W): GFLOP}.
@@ -251,27 +251,16 @@ def measure_large(which, weights_path, shape, repeats):
 
 
 def training_step(with_cp, shape, repeats):
-    """Training steps of mmghost's seeded PViG-S (run in a child process): peak extra RSS of
-    the first, median time of ``repeats`` more, searches per step, gradient norm, sgemm rate."""
-    from mmghost.models.backbones import PyramidViG
+    """Training steps of mmghost's seeded PViG-S (run in a child process): those of
+    ``with_cp_memory.training_step`` (the first step's peak extra RSS and time, ``repeats``
+    timed steps, the gradient norm), with the neighbour searches per step and the sgemm rate
+    around them."""
+    from with_cp_memory import training_step as backbone_training_step  # benchmarks/, on the path
     searches = count_searches()
-    torch.manual_seed(0)
-    model = PyramidViG('s', out_indices=(0, 1, 2, 3), with_cp=with_cp).train()
-    inputs = torch.randn(1, 3, *shape, generator=torch.Generator().manual_seed(1))
-
-    def step():
-        model.zero_grad(set_to_none=True)
-        sum(out.mean() for out in model(inputs)).backward()
-
-    start = time.perf_counter()
-    _, before, peak = measure_peak_rss(step)
-    first_s = time.perf_counter() - start
-    searches[0] = 0
-    result = timed_with_sgemm(lambda: dict(times_s=time_calls(step, repeats)))
-    grad_norm = sum(p.grad.double().norm() ** 2 for p in model.parameters()) ** 0.5
-    return dict(result, step_peak_mib=peak - before, first_s=first_s,
-                median_s=statistics.median(result['times_s']), searches=searches[0] / repeats,
-                grad_norm=float(grad_norm))
+    result = timed_with_sgemm(
+        lambda: backbone_training_step('PyramidViG', 's', with_cp, shape, repeats))
+    return dict(result, first_s=result['seconds'], median_s=statistics.median(result['times_s']),
+                searches=searches[0] / (1 + repeats))
 
 
 def profile_ops(weights_path, shape, top):

@@ -16,9 +16,10 @@ from mmghost.profiling import (add_shape_argument, environment_line, format_shap
                                measure_peak_rss, run_in_child, time_calls)
 
 
-def training_step(family, arch, with_cp, shape):
+def training_step(family, arch, with_cp, shape, repeats=0):
     """One training step of a seeded backbone (run in a child process): its peak extra RSS, time
-    and gradient norm."""
+    and gradient norm; with ``repeats``, also the times of that many further steps
+    (``times_s``; the gradient norm is then the last step's)."""
     from mmghost.registry import MODELS
     torch.manual_seed(0)
     model = MODELS.build(dict(type=f'mmghost.{family}', arch=arch, with_cp=with_cp))
@@ -26,11 +27,14 @@ def training_step(family, arch, with_cp, shape):
     inputs = torch.randn(1, 3, *shape, generator=torch.Generator().manual_seed(1))
 
     def step():
+        model.zero_grad(set_to_none=True)
         sum(out.mean() for out in model(inputs)).backward()
 
     (seconds, ), before, peak = measure_peak_rss(lambda: time_calls(step, 1))
+    times = time_calls(step, repeats)
     grad_norm = sum(p.grad.double().norm() ** 2 for p in model.parameters()) ** 0.5
-    return dict(step_peak_mib=peak - before, seconds=seconds, grad_norm=float(grad_norm))
+    return dict(step_peak_mib=peak - before, seconds=seconds, times_s=times,
+                grad_norm=float(grad_norm))
 
 
 def main(args):
