@@ -134,6 +134,7 @@ def test_frozen_stages(frozen_stages):
         assert model.norm.weight.requires_grad is not (frozen_stages == 2)
 
 
+@pytest.mark.cpu_matrix
 @pytest.mark.parametrize('frozen_stages', [-1, 1])
 def test_with_cp_same_outputs_and_gradients(frozen_stages):
     plain = AugViT(**TINY, out_indices=(0, 1), frozen_stages=frozen_stages)
@@ -231,6 +232,7 @@ def official_taps(official_state_dict, reference):
     return run
 
 
+@pytest.mark.cpu_matrix
 @pytest.mark.parametrize('variant', VARIANTS)
 @pytest.mark.parametrize('dtype', [torch.float64, torch.float32])
 def test_official_taps_are_reproduced(variant, dtype, official_taps, reference):
@@ -277,6 +279,7 @@ def test_param_count_equals_the_official_model(variant, count):
     assert sum(p.numel() for p in model.parameters()) == count
 
 
+@pytest.mark.cpu_matrix
 def test_augvit_small_is_timm_vit_small():
     timm = pytest.importorskip('timm')
     peer = timm.create_model('vit_small_patch16_224', pretrained=False).eval().double()

@@ -4,6 +4,8 @@ import pytest
 
 from tests.conftest import load_tool
 
+pytestmark = pytest.mark.cpu_matrix
+
 
 @pytest.fixture(scope='module')
 def tool():

@@ -79,6 +79,7 @@ def test_config_is_the_official_classifier_and_runs_its_eval_pipeline(config, im
     assert all(s.pred_score.shape == (1000, ) for s in samples)
 
 
+@pytest.mark.cpu_matrix
 @pytest.mark.parametrize('config', with_reference_logits())
 def test_converted_official_classifier_gives_official_logits(config, reference,
                                                              official_state_dict):

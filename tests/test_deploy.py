@@ -39,6 +39,7 @@ def output_names(backbone):
     return [f'stage{i}' for i in backbone.out_indices]
 
 
+@pytest.mark.cpu_matrix
 @pytest.mark.parametrize('name, size', FAMILIES.values(), ids=FAMILIES.keys())
 def test_backbone_exported_once_runs_at_every_size(name, size):
     """Exported at the trained size with dynamic axes, the graph matches PyTorch there and at an
@@ -73,6 +74,7 @@ def test_pyramid_vig_static_export_keeps_the_stored_relative_position_term():
     assert max(deploy.relative_error(a, b) for a, b in zip(eager, computed)) > 1e-6
 
 
+@pytest.mark.cpu_matrix
 @pytest.mark.parametrize('name', ['retinanet_ghostnet-1.0x_fpn_1x_coco.py',
                                   'yolox_ghostnet-1.0x_8xb8-300e_coco.py',
                                   'upernet_ghostnet-1.0x_8xb2-160k_ade20k-512x512.py',

@@ -96,6 +96,7 @@ def test_norm_eval_keeps_batchnorm_in_eval():
     assert model.eval() is model and model.train() is model
 
 
+@pytest.mark.cpu_matrix
 def test_with_cp_same_outputs_and_gradients():
     assert_with_cp_matches(
         lambda with_cp: GGhostRegNet(arch=TINY, with_cp=with_cp, drop_path_rate=0.2),
@@ -144,6 +145,7 @@ def official_weights(official_state_dict):
     return official_state_dict(VARIANT)
 
 
+@pytest.mark.cpu_matrix
 @pytest.mark.parametrize('double', [False, True], ids=['float32', 'float64'])
 def test_converted_official_weights_give_the_official_taps(double, reference, official_weights):
     classifier = build_classifier(VARIANT, out_indices=(0, 1, 2, 3))

@@ -109,6 +109,7 @@ def test_norm_eval_keeps_batchnorm_in_eval():
     assert model.eval() is model and model.train() is model
 
 
+@pytest.mark.cpu_matrix
 def test_with_cp_same_outputs_and_gradients():
     assert_with_cp_matches(
         lambda with_cp: GhostNetV2(out_indices=(0, 1, 2, 3, 4), with_cp=with_cp),
@@ -182,6 +183,7 @@ def converted_backbone(name, state_dict, timm=False):
     return model.eval()
 
 
+@pytest.mark.cpu_matrix
 @pytest.mark.parametrize('name', ['ghostnet_1.0x', 'ghostnetv2_1.0x'])
 @pytest.mark.parametrize('double', [False, True], ids=['float32', 'float64'])
 def test_converted_official_weights_give_the_official_taps(name, double, reference,
@@ -204,6 +206,7 @@ def test_converted_official_weights_give_the_official_taps(name, double, referen
         assert result['ok'], (tap, result)
 
 
+@pytest.mark.cpu_matrix
 @pytest.mark.parametrize('name', ['ghostnet_1.0x', 'ghostnetv2_1.0x'])
 def test_equal_to_timm(name):
     timm_model = randomised_timm(OFFICIAL[name][0]).double()

@@ -24,6 +24,7 @@ def _rows(*shape, seed=0):
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
 
 
+@pytest.mark.cpu_matrix
 @pytest.mark.parametrize('bias_kind', ['none', 'stored', 'factors'])
 @pytest.mark.parametrize('chunk_elements', [1 << 24, 5000, 1])
 def test_chunked_knn_equals_dense(chunk_elements, bias_kind):
@@ -50,6 +51,7 @@ def _distinct_neighbours(batch, num_queries, num_keys, k, seed=0):
                         for _ in range(batch * num_queries)]).view(batch, num_queries, k)
 
 
+@pytest.mark.cpu_matrix
 @pytest.mark.parametrize('ties', [False, True])
 def test_fused_gather_max_equals_gather_and_amax(ties, monkeypatch):
     monkeypatch.setattr(graph, 'GATHER_CHUNK_ELEMENTS', 200)  # many chunks

@@ -45,6 +45,7 @@ def build_pretrained(checkpoint, **overrides):
     return model.eval()
 
 
+@pytest.mark.cpu_matrix
 def test_converted_model_equals_official_in_float64(converted_checkpoint, reference,
                                                     reference_outputs):
     model = build_pretrained(converted_checkpoint).double()
@@ -55,6 +56,7 @@ def test_converted_model_equals_official_in_float64(converted_checkpoint, refere
         assert result['ok'], (i, result)
 
 
+@pytest.mark.cpu_matrix
 def test_converted_model_equals_official_in_float32(converted_checkpoint, reference,
                                                     reference_outputs):
     # Stages 3-4 are chaotic in float32 (KNN near-ties, see the reference README): only the
@@ -67,6 +69,7 @@ def test_converted_model_equals_official_in_float32(converted_checkpoint, refere
         assert result['ok'], (name, result)
 
 
+@pytest.mark.cpu_matrix
 def test_stored_relative_pos_matches_the_official_recipe(official_state_dict):
     official = official_state_dict(VARIANT)
     model = PyramidViG(arch='s')
@@ -167,6 +170,7 @@ def to_mmpretrain_keys(official):
     return converted
 
 
+@pytest.mark.cpu_matrix
 def test_equal_to_mmpretrain_pyramid_vig(official_state_dict, reference, converted_checkpoint):
     from mmpretrain.models.backbones import PyramidVig
     official = official_state_dict(VARIANT)

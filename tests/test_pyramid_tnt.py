@@ -166,6 +166,7 @@ def test_norm_eval_keeps_the_stem_batchnorms_in_eval():
                if isinstance(m, _BatchNorm))
 
 
+@pytest.mark.cpu_matrix
 def test_with_cp_same_outputs_and_gradients():
     assert_with_cp_matches(
         lambda with_cp: PyramidTNT(**TINY, upsample=True, with_cp=with_cp),
@@ -215,6 +216,7 @@ def build_pretrained(checkpoint, **overrides):
     return model.eval()
 
 
+@pytest.mark.cpu_matrix
 def test_official_conversion_equals_official_taps(reference, reference_outputs,
                                                   converted_checkpoint):
     """The stem output and the four stage outputs, in float64 and float32."""
@@ -231,6 +233,7 @@ def test_official_conversion_equals_official_taps(reference, reference_outputs,
             assert result['ok'], (prefix + tap, result)
 
 
+@pytest.mark.cpu_matrix
 def test_official_classifier_gives_official_logits_in_float32(reference, reference_outputs,
                                                               official):
     # float64: tests/test_classification.py

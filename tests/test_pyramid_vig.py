@@ -104,6 +104,7 @@ def test_train_and_eval_return_the_model():
     assert model.train() is model
 
 
+@pytest.mark.cpu_matrix
 @pytest.mark.parametrize('build', [lambda: PyramidViG(arch='ti', out_indices=(0, 1, 2, 3)),
                                    lambda: ViG(arch='ti', out_indices=(3, 11))],
                          ids=['PyramidViG', 'ViG'])
@@ -119,6 +120,7 @@ def test_outputs_are_contiguous_and_equal_for_either_input_layout(build):
         assert torch.equal(a, b)
 
 
+@pytest.mark.cpu_matrix
 def test_batch1_training_gradients_match_finite_differences(monkeypatch):
     """Train mode, batch 1, float64: the gradients of the graphers' first layers (through the
     fused gather-max, the interleave and the BatchNorms) agree with central differences. The
@@ -183,6 +185,7 @@ def test_every_batchnorm_input_is_channels_last(build):
     assert layouts and all(layouts)
 
 
+@pytest.mark.cpu_matrix
 def test_with_cp_same_outputs_and_gradients():
     plain = PyramidViG(arch='ti', drop_path_rate=0.)
     checkpointed = PyramidViG(arch='ti', with_cp=True, drop_path_rate=0.)

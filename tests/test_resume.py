@@ -132,6 +132,7 @@ def straight_and_resumed(workspace, options=()):
     return weights, losses
 
 
+@pytest.mark.cpu_matrix
 def test_killed_and_resumed_training_ends_bit_identical(workspace):
     (straight, resumed), (straight_losses, resumed_losses) = straight_and_resumed(workspace)
     assert straight.keys() == resumed.keys()

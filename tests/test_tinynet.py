@@ -107,6 +107,7 @@ def test_norm_eval_keeps_batchnorm_in_eval():
     assert model.eval() is model and model.train() is model
 
 
+@pytest.mark.cpu_matrix
 def test_with_cp_same_outputs_and_gradients():
     assert_with_cp_matches(
         lambda with_cp: TinyNet(arch='e', out_indices=ALL_STAGES, with_cp=with_cp,
@@ -167,6 +168,7 @@ def timm_taps(model, x):
     return taps, model.forward_head(taps[-1])
 
 
+@pytest.mark.cpu_matrix
 @pytest.mark.parametrize('double', [False, True], ids=['float32', 'float64'])
 def test_equal_to_timm_tinynet_a(timm_tinynet_a, double):
     timm_model = copy.deepcopy(timm_tinynet_a)

@@ -93,6 +93,7 @@ def test_frozen_stages(frozen_stages):
     assert all(p.requires_grad is not (frozen_stages == 2) for p in model.norm.parameters())
 
 
+@pytest.mark.cpu_matrix
 def test_with_cp_same_outputs_and_gradients():
     assert_with_cp_matches(lambda with_cp: TNT(**TINY, with_cp=with_cp),
                            torch.randn(2, 3, 48, 64))
@@ -140,6 +141,7 @@ def converted_checkpoint(tmp_path_factory, official):
     return path
 
 
+@pytest.mark.cpu_matrix
 def test_official_conversion_equals_official_taps(reference, reference_outputs,
                                                   converted_checkpoint):
     """embed_tokens and final_tokens_norm (the official backbone config's output) in float64
@@ -159,6 +161,7 @@ def test_official_conversion_equals_official_taps(reference, reference_outputs,
             assert result['ok'], (prefix + tap, result)
 
 
+@pytest.mark.cpu_matrix
 def test_official_final_tokens_without_the_final_norm(reference, reference_outputs, official):
     model = TNT('s', final_norm=False).eval()
     state = convert_official_tnt(official)
@@ -169,6 +172,7 @@ def test_official_final_tokens_without_the_final_norm(reference, reference_outpu
     assert result['ok'], result
 
 
+@pytest.mark.cpu_matrix
 def test_official_classifier_gives_official_logits_in_float32(reference, reference_outputs,
                                                               official):
     # float64: tests/test_classification.py
@@ -213,6 +217,7 @@ def test_converter_rejects_unknown_keys(official):
         convert_official_tnt(official)
 
 
+@pytest.mark.cpu_matrix
 def test_timm_tnt_converted_gives_timm_outputs():
     """timm's tnt_s_patch16_224 (random init, seeded, eval) through timm_to_official: the same
     logits (float32 and float64) and final normalised patch tokens (float64)."""

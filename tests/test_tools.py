@@ -64,6 +64,7 @@ def trained(workspace):
     return work_dir, work_dir / 'epoch_1.pth', log
 
 
+@pytest.mark.cpu_matrix
 def test_train_writes_checkpoint(trained):
     work_dir, checkpoint, log = trained
     assert checkpoint.is_file()
@@ -83,6 +84,7 @@ def test_train_default_work_dir(workspace):
     assert (workspace / 'work_dirs' / 'retinanet_pvig-s_fpn_demo' / 'epoch_1.pth').is_file()
 
 
+@pytest.mark.cpu_matrix
 def test_test_evaluates_checkpoint(trained, workspace):
     _, checkpoint, _ = trained
     work_dir = workspace / 'work_dirs' / 'test'

@@ -59,11 +59,13 @@ def test_norm_eval_keeps_batchnorm_in_eval():
                if isinstance(m, torch.nn.BatchNorm2d))
 
 
+@pytest.mark.cpu_matrix
 def test_with_cp_same_outputs_and_gradients():
     assert_with_cp_matches(lambda with_cp: ViG(arch='ti', with_cp=with_cp),
                            torch.randn(1, 3, 64, 96))
 
 
+@pytest.mark.cpu_matrix
 def test_converted_official_weights_equal_official_outputs(tmp_path, reference,
                                                            official_state_dict):
     state = mmghost.official.convert_official('vig_s_224_gelu',

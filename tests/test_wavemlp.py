@@ -166,6 +166,7 @@ def test_norm_eval_keeps_batchnorm_in_eval():
     assert all(m.training for m in model.modules() if isinstance(m, _BatchNorm))
 
 
+@pytest.mark.cpu_matrix
 def test_with_cp_same_outputs_and_gradients():
     assert_with_cp_matches(lambda with_cp: WaveMLP(arch='t', with_cp=with_cp, out_norms=True),
                            torch.randn(2, 3, 64, 96))
@@ -241,6 +242,7 @@ def build(checkpoint=None, **kwargs):
     return model.eval()
 
 
+@pytest.mark.cpu_matrix
 @pytest.mark.parametrize('dtype', [torch.float64, torch.float32])
 def test_converted_model_equals_official(converted_checkpoint, reference, reference_outputs,
                                          official, dtype):
@@ -264,6 +266,7 @@ def test_converted_model_equals_official(converted_checkpoint, reference, refere
         assert result['ok'], (name, result)
 
 
+@pytest.mark.cpu_matrix
 @pytest.mark.parametrize('dtype', [torch.float64, torch.float32])
 def test_fork_feat_form_equals_official(reference, reference_outputs, official, dtype):
     """upstream ``fork_feat=True``: norm0/2/4/6 on the outputs -> out norms norm0..3."""

@@ -48,6 +48,7 @@ def test_metafile_entry_is_what_the_code_gives(path, committed):
     assert {'FLOPs', 'Input Shape'} <= set(entry['Metadata'])
 
 
+@pytest.mark.cpu_matrix
 @pytest.mark.parametrize('path', FLOPS_SAMPLE)
 def test_flops_are_recomputed_equal(path, committed):
     cfg, task, model = zoo.load(path)
