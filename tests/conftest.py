@@ -193,6 +193,27 @@ def demo_batch(name, demo_root):
     return pseudo_collate([dataset[0], dataset[1]])
 
 
+# The det/seg config tests build every config and check its wiring; the training step, the
+# slow part, runs in one head per backbone tag (the config name's second field), the heads
+# spread so that each trains with three or four backbones. The demo configs train all four
+# heads through the Runner (tests/test_configs.py).
+TRAINED_HEAD = {
+    'ghostnet-1.0x': 'retinanet', 'wavemlp-t': 'retinanet', 'pvig-ti': 'retinanet',
+    'ghostnetv2-1.0x': 'mask-rcnn', 'tnt-s': 'mask-rcnn', 'pvig-m': 'mask-rcnn',
+    'tinynet-a': 'yolox', 'ptnt-s': 'yolox', 'vig-s': 'yolox',
+    'g-ghost-regnetx-040': 'upernet', 'wavemlp-s': 'upernet', 'augvit-s': 'upernet',
+    'pvig-b': 'upernet',
+}
+
+
+def config_training_step(model, name, demo_root):
+    """``one_training_step`` if ``name`` is its backbone's sampled head (``TRAINED_HEAD``)."""
+    head, tag = osp.basename(name).split('_')[:2]
+    assert tag in TRAINED_HEAD, f'{name}: add its backbone tag {tag!r} to TRAINED_HEAD'
+    if TRAINED_HEAD[tag] == head:
+        one_training_step(model, name, demo_root)
+
+
 def one_training_step(model, name, demo_root):
     """Loss + backward on two demo images: finite, and it reaches every backbone parameter."""
     batch = demo_batch(name, demo_root)

@@ -14,7 +14,7 @@ from mmghost.models.layers.transformer import resize_pos_embed
 from mmghost.official import convert_official
 from mmghost.registry import MODELS
 from tests.conftest import (HEADS, REFERENCE_DIR, build_classifier, build_config_model,
-                            one_training_step)
+                            config_training_step)
 
 VARIANTS = ['augvit_small_circulant2', 'augvit_small']
 # a two-block, 64-channel AugViT (circulant2), for the cheap tests
@@ -313,4 +313,4 @@ def test_config_wiring_and_one_training_step(name, demo_root):
         assert model.auxiliary_head.in_channels == pyramid.out_channels
     else:
         assert list(model.neck[1].in_channels) == fed
-    one_training_step(model, name, demo_root)
+    config_training_step(model, name, demo_root)

@@ -6,7 +6,7 @@ import torch
 
 from mmghost.runtime import detect_task
 from tests.conftest import (HEADS, assert_heads_fit_backbone, build_config_model,
-                            one_training_step)
+                            config_training_step)
 
 VIG_CONFIGS = [head.format('vig-s_simple-pyramid') for head in HEADS]
 PVIG_STEM_CHANNELS = {'ti': 48, 'm': 96, 'b': 128}
@@ -21,7 +21,7 @@ def test_pyramid_vig_size_variant(head, arch, demo_root):
     assert type(backbone).__name__ == 'PyramidViG'
     assert backbone.stage_channels[0] == PVIG_STEM_CHANNELS[arch]
     assert_heads_fit_backbone(cfg, model)
-    one_training_step(model, name, demo_root)
+    config_training_step(model, name, demo_root)
 
 
 @pytest.mark.parametrize('name', VIG_CONFIGS)
@@ -38,4 +38,4 @@ def test_vig_config_wiring_and_one_training_step(name, demo_root):
         assert list(model.decode_head.in_channels) == [pyramid.out_channels] * num_scales
     else:
         assert list(model.neck[1].in_channels) == [pyramid.out_channels] * num_scales
-    one_training_step(model, name, demo_root)
+    config_training_step(model, name, demo_root)

@@ -16,7 +16,7 @@ from mmghost.official import convert_official
 from mmghost.registry import MODELS
 from tests.conftest import (HEADS, REFERENCE_DIR, REPO_ROOT, assert_heads_fit_backbone,
                             assert_stem_and_stages_frozen, assert_with_cp_matches, build_classifier,
-                            build_config_model, one_training_step)
+                            build_config_model, config_training_step)
 
 VARIANT = 'g_ghost_regnetx_040'
 # arch -> stage channels, and the deep ("raw") channels of each Ghost stage (None: plain stage),
@@ -227,4 +227,4 @@ def test_config_wiring_and_one_training_step(head, demo_root):
     assert cfg.model.data_preprocessor.mean == [123.675, 116.28, 103.53]
     assert cfg.model.data_preprocessor.std == [58.395, 57.12, 57.375]
     assert_heads_fit_backbone(cfg, model)
-    one_training_step(model, name, demo_root)
+    config_training_step(model, name, demo_root)

@@ -16,7 +16,7 @@ from mmghost.official import convert_official
 from mmghost.registry import MODELS
 from tests.conftest import (HEADS, REFERENCE_DIR, assert_heads_fit_backbone,
                             assert_with_cp_matches, build_classifier, build_config_model,
-                            one_training_step)
+                            config_training_step)
 
 VARIANT = 'ptnt_s_patch16_256'
 CHANNELS = {'ti': (80, 160, 320, 320), 's': (128, 256, 512, 512), 'm': (192, 384, 768, 768),
@@ -307,4 +307,4 @@ def test_config_wiring_and_one_training_step(name, demo_root):
     assert backbone.out_strides == expected
     assert list(cfg.model.data_preprocessor['mean']) == [127.5] * 3
     assert_heads_fit_backbone(cfg, model)
-    one_training_step(model, name, demo_root)
+    config_training_step(model, name, demo_root)

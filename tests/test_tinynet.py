@@ -15,7 +15,7 @@ from mmghost.official import convert_official
 from mmghost.registry import MODELS
 from tests.conftest import (HEADS, REPO_ROOT, assert_heads_fit_backbone,
                             assert_stem_and_stages_frozen, assert_with_cp_matches, build_classifier,
-                            build_config_model, one_training_step, randomised_timm)
+                            build_config_model, config_training_step, randomised_timm)
 
 # stage channels (strides 4/8/16/32, final 1x1 conv at 32) and MBConv blocks per group
 ARCHS = {
@@ -257,4 +257,4 @@ def test_config_wiring_and_one_training_step(head, demo_root):
     assert cfg.model.data_preprocessor.mean == [123.675, 116.28, 103.53]
     assert cfg.model.data_preprocessor.std == [58.395, 57.12, 57.375]
     assert_heads_fit_backbone(cfg, model)
-    one_training_step(model, name, demo_root)
+    config_training_step(model, name, demo_root)

@@ -14,7 +14,7 @@ from mmghost.models.layers.transformer import (MultiheadAttention, PatchEmbed,
 from mmghost.official import convert_official
 from mmghost.registry import MODELS
 from tests.conftest import (HEADS, REFERENCE_DIR, assert_with_cp_matches, build_classifier,
-                            build_config_model, one_training_step)
+                            build_config_model, config_training_step)
 
 VARIANT = 'tnt_s_patch16_224'
 # a two-block TNT for the cheap tests
@@ -311,4 +311,4 @@ def test_config_wiring_and_one_training_step(name, demo_root):
     else:
         assert list(model.neck[1].in_channels) == \
             [pyramid_cfg['out_channels']] * len(model.neck[0].scale_factors)
-    one_training_step(model, name, demo_root)
+    config_training_step(model, name, demo_root)

@@ -18,7 +18,7 @@ from mmghost.official import convert_official
 from mmghost.registry import MODELS
 from tests.conftest import (HEADS, REFERENCE_DIR, REPO_ROOT, assert_heads_fit_backbone,
                             assert_with_cp_matches, build_classifier, build_config_model,
-                            one_training_step)
+                            config_training_step)
 
 CHANNELS = {'t_dw': (64, 128, 320, 512), 't': (64, 128, 320, 512), 's': (64, 128, 320, 512),
             'm': (64, 128, 320, 512), 'b': (96, 192, 384, 768)}
@@ -372,4 +372,4 @@ def test_config_wiring_and_one_training_step(head, arch, demo_root):
     assert backbone.out_strides == tuple(4 * 2**i for i in backbone.out_indices)
     assert list(cfg.model.data_preprocessor['mean']) == [123.675, 116.28, 103.53]
     assert_heads_fit_backbone(cfg, model)
-    one_training_step(model, name, demo_root)
+    config_training_step(model, name, demo_root)
