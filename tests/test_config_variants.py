@@ -1,6 +1,7 @@
 """Config variants of the four heads: every Pyramid ViG size and isotropic ViG-S (through
-SimplePyramid). Each is checked for wiring and runs one training step (loss + backward) on two
-images of the built-in demo data, through the demo config's data pipeline."""
+SimplePyramid). Each is checked for wiring; one head per backbone (conftest.TRAINED_HEAD) runs
+one training step (loss + backward) on two images of the built-in demo data, through the demo
+config's data pipeline."""
 import pytest
 import torch
 
