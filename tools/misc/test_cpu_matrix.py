@@ -8,10 +8,10 @@ again with another thread count. Each profile below caps all three libraries ali
 and 2 threads (``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``). A profile whose instructions this CPU
 lacks (read from /proc/cpuinfo) is skipped and reported: forcing one can crash.
 
-    bash tools/env.sh python tools/misc/test_cpu_matrix.py             # every profile, 1 and 2 threads
+    bash tools/env.sh python tools/misc/test_cpu_matrix.py    # every profile, 1 and 2 threads
     python tools/misc/test_cpu_matrix.py --profiles default avx2 --threads 1
-    python tools/misc/test_cpu_matrix.py --list                         # the plan and the kernels each run gets
-    python tools/misc/test_cpu_matrix.py -- -k resume -x                # more pytest arguments
+    python tools/misc/test_cpu_matrix.py --list    # the plan and the kernels each run gets
+    python tools/misc/test_cpu_matrix.py -- -k resume -x    # more pytest arguments
 
 Before its tests, every run prints the kernels it really got (torch's CPU capability, oneDNN's
 ISA, and digests of an sgemm and a convolution on fixed data), so a cap that did not take
