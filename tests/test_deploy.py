@@ -74,8 +74,8 @@ def test_pyramid_vig_static_export_keeps_the_stored_relative_position_term():
     assert max(deploy.relative_error(a, b) for a, b in zip(eager, computed)) > 1e-6
 
 
-@pytest.mark.cpu_matrix
 # each head with GhostNet, and Pyramid ViG's float64 verification (the same for every head) once
+@pytest.mark.cpu_matrix
 @pytest.mark.parametrize('name', ['retinanet_ghostnet-1.0x_fpn_1x_coco.py',
                                   'yolox_ghostnet-1.0x_8xb8-300e_coco.py',
                                   'upernet_ghostnet-1.0x_8xb2-160k_ade20k-512x512.py',

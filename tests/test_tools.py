@@ -77,12 +77,12 @@ def test_train_writes_checkpoint(trained):
     assert 'Saving checkpoint at 1 epochs' in log
 
 
-def test_train_default_work_dir(trained, workspace):
+def test_train_default_work_dir(trained):
     """Without --work-dir the run goes to ./work_dirs/<config name>."""
     work_dir, _, log = trained
-    assert work_dir == workspace / 'work_dirs' / 'retinanet_pvig-s_fpn_demo'
     assert (work_dir / 'epoch_1.pth').is_file()
-    assert str(work_dir) in log or 'work_dirs/retinanet_pvig-s_fpn_demo' in log
+    # the config the run logs carries the default it chose
+    assert "work_dir = './work_dirs/retinanet_pvig-s_fpn_demo'" in log, log[-3000:]
 
 
 @pytest.mark.cpu_matrix
