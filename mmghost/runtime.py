@@ -15,6 +15,7 @@ The tools run mmdet and mmseg configs alike. What they need beyond mmengine's ``
 import contextlib
 import copy
 import datetime
+import gc
 import importlib
 import os
 import os.path as osp
@@ -145,14 +146,26 @@ def _env_from_slurm(port=None):
 
 @contextlib.contextmanager
 def cpu_distributed(cfg, launcher):
-    """:func:`setup_cpu_distributed` for the duration of a ``with`` block, then destroys the
-    gloo group it initialised (gloo's threads alive at interpreter exit can abort a process
-    that has finished its work)."""
+    """:func:`setup_cpu_distributed` for the duration of a ``with`` block, then tears down the
+    gloo group it initialised while the interpreter is whole.
+
+    A gloo worker thread that still holds a tensor owned by Python when the interpreter
+    finalises aborts the process ("terminate called without an active exception") after its
+    work is done. The runner's DDP reducer keeps the group, and the works of its last
+    collectives, alive past ``destroy_process_group`` until the garbage collector frees the
+    runner's reference cycles, so they are freed first. After a block that succeeded, a barrier
+    lets every rank finish its last collective before any rank tears down.
+    """
     initialised = setup_cpu_distributed(cfg, launcher)
+    succeeded = False
     try:
         yield initialised
+        succeeded = True
     finally:
         if initialised and torch_dist.is_initialized():
+            gc.collect()
+            if succeeded:
+                torch_dist.barrier()
             torch_dist.destroy_process_group()
 
 

@@ -10,8 +10,10 @@ import re
 import socket
 import subprocess
 import sys
+import types
 
 import pytest
+import torch
 
 from mmghost.demo import make_demo_dataset
 
@@ -113,6 +115,41 @@ def test_dist_train_two_cpu_processes(workspace):
     # 4 images / (2 processes x 1 image) = 2 iterations per epoch
     assert re.search(r'Epoch\(train\)\s+\[1\]\[2/2\]', text)
     assert 'coco/bbox_mAP' in text
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='with CUDA, mmengine starts the group')
+def test_cpu_distributed_frees_the_group_and_its_last_works(monkeypatch):
+    """The gloo group ends inside the ``with`` block, not at interpreter exit.
+
+    A runner's DDP model sits in reference cycles, so it (and the group its reducer holds)
+    outlives ``destroy_process_group`` unless the block collects it: a gloo thread then frees
+    its last tensors during interpreter finalisation and aborts a finished job.
+    """
+    import gc
+    import weakref
+
+    import torch.distributed as dist
+    from mmengine.config import Config
+    from torch.nn.parallel import DistributedDataParallel
+
+    from mmghost.runtime import cpu_distributed
+    for name, value in dict(RANK='0', LOCAL_RANK='0', WORLD_SIZE='1', MASTER_ADDR='127.0.0.1',
+                            MASTER_PORT=str(free_port())).items():
+        monkeypatch.setenv(name, value)
+    cfg = Config(dict(model=dict(type='RetinaNet')))
+    gc.disable()  # no automatic collection may hide a missing one
+    try:
+        with cpu_distributed(cfg, 'pytorch') as initialised:
+            assert initialised and cfg.model_wrapper_cfg['device_ids'] is None
+            runner = types.SimpleNamespace(model=DistributedDataParallel(torch.nn.Linear(2, 2)))
+            runner.self = runner  # a cycle, as hooks and the runner make
+            runner.model(torch.ones(1, 2)).sum().backward()  # the reducer's allreduce
+            model = weakref.ref(runner.model)
+            del runner
+    finally:
+        gc.enable()
+    assert not dist.is_initialized()
+    assert model() is None
 
 
 def test_list_models_reads_channels_and_strides_from_the_backbones():
