@@ -14,7 +14,7 @@ from mmengine.hooks import Hook
 from mmghost.demo import DEMO_CLASSES
 from mmghost.official import OFFICIAL_MODELS
 from mmghost.runtime import build_runner, detect_task, setup_task
-from tests.conftest import assert_heads_fit_backbone, build_model, load_config
+from tests.conftest import DET_SEG_CONFIGS, assert_heads_fit_backbone, build_model, load_config
 
 
 # main config, its demo variant, the metrics its evaluator must return
@@ -156,3 +156,36 @@ def test_demo_config_trains_and_validates(case, demo_root, tmp_path):
         assert key in recorder.metrics, (key, recorder.metrics)
         assert math.isfinite(recorder.metrics[key])
     assert all(torch.isfinite(p).all() for p in runner.model.parameters())
+
+
+UPERNET_CONFIGS = [name for name in DET_SEG_CONFIGS if osp.basename(name).startswith('upernet')]
+
+
+@pytest.mark.parametrize('name', UPERNET_CONFIGS)
+def test_upernet_shares_batchnorm_statistics_across_gpus(name):
+    """mmengine converts every BatchNorm to SyncBatchNorm in a distributed run (``sync_bn``)."""
+    assert load_config(name).get('sync_bn') == 'torch'
+
+
+def test_upernet_backbone_batchnorm_becomes_sync_batchnorm_and_back(demo_root, tmp_path):
+    """GhostNet's BatchNorm layers are what ``sync_bn`` converts; a single-process CPU run
+    trains them as plain BatchNorm (mmengine reverts SyncBN), one iteration at 512x512."""
+    from mmengine.model import convert_sync_batchnorm
+    from torch.nn.modules.batchnorm import _BatchNorm
+
+    cfg = tiny(load_config('upernet_ghostnet-1.0x_8xb2-160k_ade20k-512x512.py'), demo_root,
+               str(tmp_path))
+    cfg.model.backbone.init_cfg = None
+    backbone_bns = [m for m in build_model(cfg).backbone.modules() if isinstance(m, _BatchNorm)]
+    synced = convert_sync_batchnorm(build_model(cfg), cfg.sync_bn)
+    assert backbone_bns and len(backbone_bns) == sum(
+        isinstance(m, torch.nn.SyncBatchNorm) for m in synced.backbone.modules())
+
+    setup_task(cfg)
+    runner = build_runner(cfg)
+    runner.train()
+    modules = list(runner.model.modules())
+    assert not any(isinstance(m, torch.nn.SyncBatchNorm) for m in modules)
+    bns = [m for m in runner.model.backbone.modules() if isinstance(m, _BatchNorm)]
+    assert len(bns) == len(backbone_bns)
+    assert all(int(m.num_batches_tracked) == 1 for m in bns)  # trained, not frozen

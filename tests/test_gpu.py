@@ -45,3 +45,65 @@ def test_compiled_backbone_on_gpu_equals_eager():
         with torch.no_grad():
             for a, e in zip(compiled(x), model(x)):
                 torch.testing.assert_close(a, e, rtol=1e-7, atol=1e-9 * e.abs().max().item())
+
+
+SYNC_BN_WORKER = '''
+import os, sys
+import torch, torch.distributed as dist
+from mmengine.config import Config
+from mmengine.model import convert_sync_batchnorm
+from mmghost.runtime import build_task_model, setup_task
+dist.init_process_group('nccl')
+rank = dist.get_rank()
+torch.cuda.set_device(rank)
+cfg = Config.fromfile(sys.argv[1])
+cfg.model.backbone.init_cfg = None
+torch.manual_seed(0)
+model = build_task_model(setup_task(cfg), cfg.model).backbone
+model = convert_sync_batchnorm(model, cfg.sync_bn).cuda().train()
+torch.manual_seed(1)
+batch = torch.randn(4, 3, 128, 128, device='cuda')
+model(batch[2 * rank:2 * rank + 2])  # each GPU sees 2 of the 4 images
+stats = torch.cat([m.running_mean for m in model.modules()
+                   if isinstance(m, torch.nn.SyncBatchNorm)])
+gathered = [torch.empty_like(stats) for _ in range(2)]
+dist.all_gather(gathered, stats)
+if rank == 0:
+    torch.save(dict(synced=gathered), os.environ['OUT_FILE'])
+dist.destroy_process_group()
+'''
+
+
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason='SyncBN across GPUs needs two')
+def test_upernet_sync_bn_shares_backbone_statistics_across_gpus(tmp_path):
+    """torchrun, 2 GPUs, the UperNet GhostNet config's ``sync_bn``: each GPU sees 2 images and
+    both end with the same BatchNorm running means, those of all 4 images."""
+    import os
+    import os.path as osp
+    import subprocess
+    import sys
+
+    from torch.nn.modules.batchnorm import _BatchNorm
+    repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    config = osp.join(repo, 'configs', 'ghostnet',
+                      'upernet_ghostnet-1.0x_8xb2-160k_ade20k-512x512.py')
+    script = tmp_path / 'worker.py'
+    script.write_text(SYNC_BN_WORKER)
+    out = tmp_path / 'stats.pth'
+    subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
+                    str(script), config], check=True, cwd=repo,
+                   env=dict(os.environ, OUT_FILE=str(out), PYTHONPATH=repo))
+    synced = torch.load(out)['synced']
+    torch.testing.assert_close(synced[0], synced[1])
+
+    from mmengine.config import Config
+
+    from tests.conftest import build_model
+    cfg = Config.fromfile(config)
+    cfg.model.backbone.init_cfg = None
+    torch.manual_seed(0)
+    model = build_model(cfg).backbone.cuda().train()
+    torch.manual_seed(1)
+    model(torch.randn(4, 3, 128, 128, device='cuda'))  # one GPU, all 4 images, plain BN
+    whole = torch.cat([m.running_mean for m in model.modules() if isinstance(m, _BatchNorm)])
+    torch.testing.assert_close(synced[0].cpu(), whole.cpu(), rtol=1e-4, atol=1e-5)

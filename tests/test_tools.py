@@ -119,7 +119,8 @@ def test_dist_train_two_cpu_processes(workspace):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='with CUDA, mmengine starts the group')
 def test_cpu_distributed_frees_the_group_and_its_last_works(monkeypatch):
-    """The gloo group ends inside the ``with`` block, not at interpreter exit.
+    """CPU distributed training: per-process BN, and the gloo group ends inside the ``with``
+    block, not at interpreter exit.
 
     A runner's DDP model sits in reference cycles, so it (and the group its reducer holds)
     outlives ``destroy_process_group`` unless the block collects it: a gloo thread then frees
@@ -136,11 +137,13 @@ def test_cpu_distributed_frees_the_group_and_its_last_works(monkeypatch):
     for name, value in dict(RANK='0', LOCAL_RANK='0', WORLD_SIZE='1', MASTER_ADDR='127.0.0.1',
                             MASTER_PORT=str(free_port())).items():
         monkeypatch.setenv(name, value)
-    cfg = Config(dict(model=dict(type='RetinaNet')))
+    cfg = Config(dict(model=dict(type='EncoderDecoder'), sync_bn='torch'))
     gc.disable()  # no automatic collection may hide a missing one
     try:
-        with cpu_distributed(cfg, 'pytorch') as initialised:
+        with pytest.warns(UserWarning, match='SyncBN needs CUDA'), \
+                cpu_distributed(cfg, 'pytorch') as initialised:
             assert initialised and cfg.model_wrapper_cfg['device_ids'] is None
+            assert cfg.sync_bn is None  # gloo has no SyncBatchNorm: per-process BN
             runner = types.SimpleNamespace(model=DistributedDataParallel(torch.nn.Linear(2, 2)))
             runner.self = runner  # a cycle, as hooks and the runner make
             runner.model(torch.ones(1, 2)).sum().backward()  # the reducer's allreduce

@@ -10,6 +10,13 @@ _base_ = [
 custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
 default_scope = 'mmseg'
 
+# BatchNorm statistics are shared across GPUs, as in mmseg's CNN configs (the heads' norm_cfg is
+# SyncBN): a distributed run converts the BatchNorm layers of the backbone (GhostNet, TinyNet,
+# G-Ghost, Pyramid ViG, Wave-MLP-T; norm_eval=False, 2 images per GPU) to SyncBatchNorm. A
+# single-process run keeps plain BatchNorm (mmengine reverts SyncBN), and so does CPU distributed
+# training (gloo has no SyncBN; tools/train.py warns).
+sync_bn = 'torch'
+
 crop_size = (512, 512)
 data_preprocessor = dict(size=crop_size)
 model = dict(data_preprocessor=data_preprocessor)
