@@ -6,8 +6,11 @@
   (``<official name>_in1k.py``), with a ``README.md`` and a ``metafile.yml``;
 - ``configs/demo/``: the CPU demo configs; ``configs/_base_/``: bases, never run by themselves.
 """
+import copy
+import functools
 import glob
 import os.path as osp
+import re
 from dataclasses import dataclass
 
 import torch
@@ -134,6 +137,73 @@ def collection_of(backbone_type):
                    f'{[b for c in COLLECTIONS for b in c.backbones]}')
 
 
+# ---------------------------------------------------------------------------- recipes
+# Every det / seg config declares where its training recipe comes from, as a top-level
+# ``recipe = dict(source=..., why=...)`` (the recipes of configs/_base_/recipes/ set it; a config
+# that trains otherwise overrides it). ``source`` is either a stock config of an installed
+# OpenMMLab package (``'mmdet::pvt/retinanet_pvt-s_fpn_1x_coco.py'``), read to compare, or a
+# paper, whose statements the recipe records as ``stated`` (keys of :func:`training_facts`).
+HEADS = {'retinanet': 'RetinaNet', 'mask-rcnn': 'Mask R-CNN', 'yolox': 'YOLOX',
+         'upernet': 'UperNet'}
+
+
+def head_of(path):
+    """The head of a det / seg config from its name (``'mask-rcnn_pvig-s_fpn_1x_coco.py'``:
+    ``'mask-rcnn'``), as a key of ``HEADS``."""
+    head = osp.basename(path).split('_')[0]
+    if head not in HEADS:
+        raise ValueError(f'{path}: the name does not start with a known head {list(HEADS)}')
+    return head
+
+
+def training_facts(cfg, path):
+    """What a config trains with, as its source can be compared: the optimizer, the parameter
+    schedulers, the batch (``batch_size``: all GPUs, from ``auto_scale_lr`` or else the
+    ``<gpus>xb<images>`` of the file name; ``batch_per_gpu``) and ``max_epochs`` / ``max_iters``.
+    """
+    scale = cfg.get('auto_scale_lr')
+    if scale:
+        batch = scale['base_batch_size']
+    else:
+        gpus, images = re.search(r'_(\d+)xb(\d+)-', osp.basename(path)).groups()
+        batch = int(gpus) * int(images)
+    loop = {k: v for k, v in cfg.train_cfg.items() if k in ('max_epochs', 'max_iters')}
+    return dict(optimizer=cfg.optim_wrapper.optimizer.to_dict(),
+                param_scheduler=[dict(s) for s in cfg.param_scheduler], batch_size=batch,
+                batch_per_gpu=cfg.train_dataloader.batch_size, **loop)
+
+
+@functools.lru_cache
+def _stock_facts(source):
+    from mmengine.config import Config
+
+    from mmghost.swap import config_file
+    facts = training_facts(Config.fromfile(config_file(source)), source.split('::')[1])
+    del facts['batch_per_gpu']  # the split of the batch over GPUs is free
+    return facts
+
+
+def source_facts(recipe):
+    """What a recipe's source says, as :func:`training_facts` keys: a stock config's facts (all
+    but ``batch_per_gpu``), or a paper's ``stated``."""
+    if '::' in recipe['source']:
+        return copy.deepcopy(_stock_facts(recipe['source']))
+    return dict(recipe['stated'])
+
+
+def recipe_mismatches(path):
+    """How a det / seg config (repo-relative path) differs from its declared recipe source, as
+    readable lines; empty when it trains as the source says."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO_ROOT, path))
+    recipe = cfg.get('recipe')
+    if not recipe or not recipe.get('source') or not recipe.get('why'):
+        return [f'{path}: declares no recipe = dict(source=..., why=...)']
+    ours = training_facts(cfg, path)
+    return [f"{path}: {key} is {ours.get(key)!r}, {recipe['source']} says {value!r}"
+            for key, value in source_facts(recipe).items() if ours.get(key) != value]
+
+
 # ---------------------------------------------------------------------------- measuring
 TRAINING_DATA = {'mmdet': 'COCO', 'mmseg': 'ADE20K', 'mmpretrain': 'ImageNet-1k'}
 TASK_NAMES = {'mmdet': 'Object Detection', 'mmseg': 'Semantic Segmentation',
@@ -240,6 +310,13 @@ def model_entry(path, flops=True):
     if task != 'mmpretrain':
         init_cfg = backbone_cfg.get('init_cfg') or {}
         metadata['Pretrained'] = init_cfg.get('checkpoint')
+        facts = training_facts(cfg, path)
+        optimizer = facts['optimizer']
+        metadata['Batch Size'] = facts['batch_size']
+        metadata['Training Recipe'] = {
+            'Optimizer': optimizer['type'], 'lr': optimizer['lr'],
+            'Weight Decay': optimizer['weight_decay'], 'Source': cfg.recipe['source'],
+            'Why': cfg.recipe['why']}
     entry = {'Name': name, 'In Collection': collection_of(backbone_cfg.type).name,
              'Config': path, 'Metadata': metadata, 'Results': _results(path, task, official)}
     if task == 'mmpretrain' and official.weights:
@@ -326,19 +403,69 @@ def _measured(metadata, key):
     return f"{values[0]['value']:g}" if values else '-'
 
 
-def _reported(results):
-    return '; '.join(f"{k} {v} ({r['Dataset']})" for r in results
-                     for k, v in r['Metrics'].items()) or '-'
+RANDOM_INIT_NOTE = ('this config starts from random weights (no downloadable ImageNet '
+                    'weights) and is not expected to reach it')
 
 
-def _link(path, folder):
-    return osp.relpath(osp.join(REPO_ROOT, path), osp.join(CONFIG_ROOT, folder))
+def paper_figure(entry):
+    """The paper's figures for a det / seg metafile entry, said to be out of reach in the same
+    breath when the config starts from random weights; ``'no paper figure'`` without any."""
+    figures = '; '.join(f"{k} {v} ({r['Dataset']})" for r in entry['Results']
+                        for k, v in r['Metrics'].items())
+    if not figures:
+        return 'no paper figure'
+    return figures if entry['Metadata'].get('Pretrained') else f'{figures}; {RANDOM_INIT_NOTE}'
+
+
+def _link(path, page_dir):
+    """``path`` (repo-relative) as a link from a page in ``page_dir`` (repo-relative)."""
+    return osp.relpath(osp.join(REPO_ROOT, path), osp.join(REPO_ROOT, page_dir))
+
+
+def _det_seg(data):
+    return [m for m in data['Models'] if m['Metadata']['Training Data'] != 'ImageNet-1k']
+
+
+def recipe_table(metafiles, page_dir):
+    """The training recipes of the det / seg configs, one row per family folder, head and
+    recipe: optimizer, batch and schedule, the source and why it was chosen, and the papers'
+    figures. Links are relative to ``page_dir``; with one folder the family column is left out.
+    """
+    groups = {}
+    for folder, data in sorted(metafiles.items()):
+        for m in _det_seg(data):
+            meta = m['Metadata']
+            recipe = meta['Training Recipe']
+            schedule = (f"{meta['Epochs']} epochs" if 'Epochs' in meta else
+                        f"{meta['Iterations']} iterations")
+            key = (folder, list(HEADS).index(head_of(m['Config'])),
+                   f"{recipe['Optimizer']}, lr {recipe['lr']:g}, weight decay "
+                   f"{recipe['Weight Decay']:g}", f"{meta['Batch Size']} images, {schedule}",
+                   recipe['Source'], recipe['Why'])
+            groups.setdefault(key, []).append(m)
+    columns = ['head', 'configs', 'optimizer', 'batch, schedule', 'recipe source',
+               'why this source', 'paper figure']
+    with_family = len(metafiles) > 1
+    if with_family:
+        columns.insert(0, 'family')
+    lines = ['| ' + ' | '.join(columns) + ' |', '|-' * len(columns) + '|']
+    for (folder, head, optimizer, batch, source, why), models in sorted(groups.items()):
+        figures = '; '.join(f"{m['Name']}: {paper_figure(m)}" for m in models if m['Results'])
+        cells = [list(HEADS.values())[head],
+                 ', '.join(f"[{m['Name']}]({_link(m['Config'], page_dir)})" for m in models),
+                 optimizer, batch, f'`{source}`' if '::' in source else source, why,
+                 figures or 'no paper figure']
+        if with_family:
+            cells.insert(0, f"[{folder}]({_link(f'configs/{folder}/README.md', page_dir)})")
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines) + '\n'
 
 
 def family_tables(folder, data):
     """The markdown tables of a family README, from its metafile data."""
-    det_seg = [m for m in data['Models'] if m['Metadata']['Training Data'] != 'ImageNet-1k']
+    det_seg = _det_seg(data)
     cls = [m for m in data['Models'] if m['Metadata']['Training Data'] == 'ImageNet-1k']
+    page_dir = f'configs/{folder}'
     lines = []
     if det_seg:
         lines += [
@@ -355,11 +482,15 @@ def family_tables(folder, data):
             init = (f"[ImageNet-1k]({meta['Pretrained']})" if meta.get('Pretrained')
                     else 'random')
             lines.append(
-                f"| [{m['Name']}]({_link(m['Config'], folder)}) | {meta['Training Data']} | "
+                f"| [{m['Name']}]({_link(m['Config'], page_dir)}) | {meta['Training Data']} | "
                 f"{init} | {_millions(meta['Parameters'])} "
                 f"({_millions(meta['Backbone Parameters'])}) | {_giga(meta['FLOPs'])} | "
-                f"{_measured(meta, 'inference time (ms/im)')} | {_reported(m['Results'])} |")
-        lines.append('')
+                f"{_measured(meta, 'inference time (ms/im)')} | {paper_figure(m)} |")
+        lines += ['', '### Training recipes', '',
+                  'Each config declares where its recipe comes from (`recipe` in the config; '
+                  'the tests compare its optimizer, schedule and batch with the source): '
+                  '[docs/configs.md](../../docs/configs.md#training-recipes-and-their-sources).',
+                  '', recipe_table({folder: data}, page_dir)]
     if cls:
         lines += [
             '### ImageNet-1k classification (the upstream models)', '',
@@ -373,7 +504,7 @@ def family_tables(folder, data):
             top1 = m['Results'][0]['Metrics']['Top 1 Accuracy'] if m['Results'] else '-'
             height, width = meta['Input Shape'][2:]
             lines.append(
-                f"| [{m['Name']}]({_link(m['Config'], folder)}) | "
+                f"| [{m['Name']}]({_link(m['Config'], page_dir)}) | "
                 f"{_millions(meta['Parameters'])} | {_giga(meta['FLOPs'])} | "
                 f"{height}x{width} | {top1} | {weights} | "
                 f"{_measured(meta, 'inference time (ms/im)')} |")

@@ -1,7 +1,8 @@
-"""The committed model zoo (configs/<family>/metafile.yml, the README tables) equals what the
-code gives (``tools/analysis_tools/model_zoo.py``): parameters exactly for every config, FLOPs
-recomputed for a sample, weights and reported figures from the tables in code. Latency and
-memory are recorded by the tool and never compared."""
+"""The committed model zoo (configs/<family>/metafile.yml, the README tables, the recipe table
+of docs/configs.md) equals what the code gives (``tools/analysis_tools/model_zoo.py``):
+parameters exactly for every config, FLOPs recomputed for a sample, weights, recipes and reported
+figures from the configs and the tables in code. Latency and memory are recorded by the tool and
+never compared."""
 import os.path as osp
 
 import pytest
@@ -76,12 +77,16 @@ def test_weights_and_reported_figures_are_labelled(committed):
             assert entry.get('Weights') == (official.weights and official.weights.url), path
 
 
-@pytest.mark.parametrize('readme', ['README.md', *[f'configs/{f}/README.md' for f in FOLDERS]])
+@pytest.mark.parametrize('readme', ['README.md', 'docs/configs.md',
+                                    *[f'configs/{f}/README.md' for f in FOLDERS]])
 def test_readme_tables_are_generated_from_the_metafiles(readme):
     with open(osp.join(zoo.REPO_ROOT, readme)) as f:
         text = f.read()
+    metafiles = {f: zoo.read_metafile(f) for f in FOLDERS}
     if readme == 'README.md':
-        generated = zoo.index_table({f: zoo.read_metafile(f) for f in FOLDERS})
+        generated = zoo.index_table(metafiles)
+    elif readme == 'docs/configs.md':
+        generated = zoo.recipe_table(metafiles, 'docs')
     else:
         folder = readme.split('/')[1]
         generated = zoo.family_tables(folder, zoo.read_metafile(folder))
@@ -89,13 +94,17 @@ def test_readme_tables_are_generated_from_the_metafiles(readme):
         f'{readme}: run python tools/analysis_tools/model_zoo.py --tables-only')
 
 
-def test_model_zoo_tool_check_mode_finds_stale_tables(tmp_path, monkeypatch):
+@pytest.mark.parametrize('page', ['README.md', 'docs/configs.md'])
+def test_model_zoo_tool_check_mode_finds_stale_tables(page, tmp_path, monkeypatch):
     """``--tables-only --check`` passes on the committed tree and flags an edited table."""
     tool = load_tool('tools/analysis_tools/model_zoo.py')
     assert tool.main(['--tables-only', '--check']) == 0
-    readme = tmp_path / 'README.md'
-    with open(osp.join(zoo.REPO_ROOT, 'README.md')) as f:
-        readme.write_text(f.read().replace('| [vig]', '| [edited]'))
+    (tmp_path / 'docs').mkdir()
+    for name in ('README.md', 'docs/configs.md'):
+        with open(osp.join(zoo.REPO_ROOT, name)) as f:
+            text = f.read()
+        (tmp_path / name).write_text(text.replace('| [vig]', '| [edited]') if name == page
+                                     else text)
     monkeypatch.setattr(zoo, 'REPO_ROOT', str(tmp_path))
     assert tool.main(['--tables-only', '--check']) == 1
 

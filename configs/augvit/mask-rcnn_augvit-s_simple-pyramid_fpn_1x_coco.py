@@ -1,7 +1,7 @@
-# Mask R-CNN + FPN with an AugViT-S backbone (stride 16), COCO 2017, 1x schedule, AdamW.
+# Mask R-CNN + FPN with an AugViT-S backbone (stride 16), COCO 2017, 1x schedule.
 # ViTDet's simple pyramid turns its stride-16 map into the neck's strides.
 # The backbone starts from random init: upstream released no AugViT weights.
-_base_ = ['../_base_/recipes/mask-rcnn_fpn_1x_coco.py', '../_base_/backbones/augvit.py']
+_base_ = ['../_base_/recipes/mask-rcnn_fpn_swin-adamw_1x_coco.py', '../_base_/backbones/augvit.py']
 
 model = dict(
     data_preprocessor=_base_.img_norm,

@@ -1,4 +1,4 @@
-# RetinaNet + FPN with an AugViT-S backbone (stride 16), COCO 2017, 1x schedule, AdamW.
+# RetinaNet + FPN with an AugViT-S backbone (stride 16), COCO 2017, 1x schedule.
 # ViTDet's simple pyramid turns its stride-16 map into the neck's strides.
 # The backbone starts from random init: upstream released no AugViT weights.
 _base_ = ['../_base_/recipes/retinanet_fpn_1x_coco.py', '../_base_/backbones/augvit.py']

@@ -1,8 +1,11 @@
 # UperNet + auxiliary FCN head with an AugViT-S backbone (stride 16), ADE20K 512x512, 160k
-# iterations, AdamW.
+# iterations.
 # ViTDet's simple pyramid turns its stride-16 map into the neck's strides.
 # The backbone starts from random init: upstream released no AugViT weights.
-_base_ = ['../_base_/recipes/upernet_8xb2-160k_ade20k-512x512.py', '../_base_/backbones/augvit.py']
+_base_ = [
+    '../_base_/recipes/upernet_swin-adamw_8xb2-160k_ade20k-512x512.py',
+    '../_base_/backbones/augvit.py'
+]
 
 model = dict(
     data_preprocessor=_base_.img_norm,

@@ -88,6 +88,7 @@ num_last_epochs = 5
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 base_lr = 0.01
 optim_wrapper = dict(optimizer=dict(lr=base_lr))
+recipe = None  # the demo's own schedule, not the COCO config's published recipe
 param_scheduler = [
     dict(type='mmdet.QuadraticWarmupLR', by_epoch=True, begin=0, end=2,
          convert_to_iter_based=True),

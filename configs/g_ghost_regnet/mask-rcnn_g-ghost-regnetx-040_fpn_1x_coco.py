@@ -1,4 +1,4 @@
-# Mask R-CNN + FPN with a G-Ghost RegNetX-4.0GF backbone, COCO 2017, 1x schedule, AdamW.
+# Mask R-CNN + FPN with a G-Ghost RegNetX-4.0GF backbone, COCO 2017, 1x schedule.
 _base_ = ['../_base_/recipes/mask-rcnn_fpn_1x_coco.py', '../_base_/backbones/g_ghost_regnet.py']
 
 model = dict(

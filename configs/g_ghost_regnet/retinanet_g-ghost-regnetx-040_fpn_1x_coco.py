@@ -1,4 +1,4 @@
-# RetinaNet + FPN with a G-Ghost RegNetX-4.0GF backbone, COCO 2017, 1x schedule, AdamW.
+# RetinaNet + FPN with a G-Ghost RegNetX-4.0GF backbone, COCO 2017, 1x schedule.
 _base_ = ['../_base_/recipes/retinanet_fpn_1x_coco.py', '../_base_/backbones/g_ghost_regnet.py']
 
 model = dict(

@@ -1,5 +1,5 @@
 # UperNet + auxiliary FCN head with a G-Ghost RegNetX-4.0GF backbone, ADE20K 512x512, 160k
-# iterations, AdamW.
+# iterations.
 _base_ = [
     '../_base_/recipes/upernet_8xb2-160k_ade20k-512x512.py',
     '../_base_/backbones/g_ghost_regnet.py'

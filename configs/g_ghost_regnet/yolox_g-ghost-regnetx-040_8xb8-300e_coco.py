@@ -1,4 +1,4 @@
-# YOLOX with a G-Ghost RegNetX-4.0GF backbone, COCO 2017, 300 epochs, SGD.
+# YOLOX with a G-Ghost RegNetX-4.0GF backbone, COCO 2017, 300 epochs.
 _base_ = ['../_base_/recipes/yolox_8xb8-300e_coco.py', '../_base_/backbones/g_ghost_regnet.py']
 
 model = dict(

@@ -1,4 +1,4 @@
-# Mask R-CNN + FPN with a GhostNet 1.0x backbone, COCO 2017, 1x schedule, AdamW.
+# Mask R-CNN + FPN with a GhostNet 1.0x backbone, COCO 2017, 1x schedule.
 _base_ = ['../_base_/recipes/mask-rcnn_fpn_1x_coco.py', '../_base_/backbones/ghostnet.py']
 
 model = dict(

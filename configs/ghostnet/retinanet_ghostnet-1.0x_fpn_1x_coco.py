@@ -1,4 +1,4 @@
-# RetinaNet + FPN with a GhostNet 1.0x backbone, COCO 2017, 1x schedule, AdamW.
+# RetinaNet + FPN with a GhostNet 1.0x backbone, COCO 2017, 1x schedule.
 _base_ = ['../_base_/recipes/retinanet_fpn_1x_coco.py', '../_base_/backbones/ghostnet.py']
 
 model = dict(

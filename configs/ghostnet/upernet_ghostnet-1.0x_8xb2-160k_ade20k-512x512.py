@@ -1,5 +1,4 @@
-# UperNet + auxiliary FCN head with a GhostNet 1.0x backbone, ADE20K 512x512, 160k iterations,
-# AdamW.
+# UperNet + auxiliary FCN head with a GhostNet 1.0x backbone, ADE20K 512x512, 160k iterations.
 _base_ = [
     '../_base_/recipes/upernet_8xb2-160k_ade20k-512x512.py',
     '../_base_/backbones/ghostnet.py'

@@ -1,5 +1,5 @@
 # Mask R-CNN + FPN with a PyramidTNT-S backbone (the paper's upsampled detection pyramid), COCO
-# 2017, 1x schedule, AdamW.
+# 2017, 1x schedule, the paper's optimizer (AdamW, lr 1e-4, weight decay 0.05).
 # The backbone starts from random init: PyramidTNT's official weights are on Baidu Disk only,
 # with no URL to download from (a local copy loads: ../_base_/backbones/pyramid_tnt.py).
 _base_ = ['../_base_/recipes/mask-rcnn_fpn_1x_coco.py', '../_base_/backbones/pyramid_tnt.py']
@@ -9,4 +9,7 @@ model = dict(
     backbone=_base_.ptnt_backbone,  # strides 4/8/16/32
     # = backbone.out_channels for out_indices (0, 1, 2, 3)
     neck=dict(in_channels=[128, 256, 512, 512]))
-optim_wrapper = dict(paramwise_cfg=_base_.paramwise_cfg)
+# the paper's optimizer in place of the recipe's SGD
+optim_wrapper = dict(
+    optimizer=dict(_base_.ptnt_det_optimizer, _delete_=True), paramwise_cfg=_base_.paramwise_cfg)
+recipe = _base_.ptnt_det_recipe

@@ -1,9 +1,9 @@
 # UperNet + auxiliary FCN head with a PyramidTNT-S backbone (the paper's upsampled detection
-# pyramid), ADE20K 512x512, 160k iterations, AdamW.
+# pyramid), ADE20K 512x512, 160k iterations.
 # The backbone starts from random init: PyramidTNT's official weights are on Baidu Disk only,
 # with no URL to download from (a local copy loads: ../_base_/backbones/pyramid_tnt.py).
 _base_ = [
-    '../_base_/recipes/upernet_8xb2-160k_ade20k-512x512.py',
+    '../_base_/recipes/upernet_swin-adamw_8xb2-160k_ade20k-512x512.py',
     '../_base_/backbones/pyramid_tnt.py'
 ]
 

@@ -1,5 +1,5 @@
 # YOLOX with a PyramidTNT-S backbone (the paper's upsampled detection pyramid), COCO 2017, 300
-# epochs, SGD.
+# epochs.
 # The backbone starts from random init: PyramidTNT's official weights are on Baidu Disk only,
 # with no URL to download from (a local copy loads: ../_base_/backbones/pyramid_tnt.py).
 _base_ = ['../_base_/recipes/yolox_8xb8-300e_coco.py', '../_base_/backbones/pyramid_tnt.py']

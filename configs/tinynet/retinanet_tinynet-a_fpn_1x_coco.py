@@ -1,4 +1,4 @@
-# RetinaNet + FPN with a TinyNet-A backbone, COCO 2017, 1x schedule, AdamW.
+# RetinaNet + FPN with a TinyNet-A backbone, COCO 2017, 1x schedule.
 _base_ = ['../_base_/recipes/retinanet_fpn_1x_coco.py', '../_base_/backbones/tinynet.py']
 
 model = dict(

@@ -1,4 +1,4 @@
-# UperNet + auxiliary FCN head with a TinyNet-A backbone, ADE20K 512x512, 160k iterations, AdamW.
+# UperNet + auxiliary FCN head with a TinyNet-A backbone, ADE20K 512x512, 160k iterations.
 _base_ = ['../_base_/recipes/upernet_8xb2-160k_ade20k-512x512.py', '../_base_/backbones/tinynet.py']
 
 model = dict(

@@ -1,4 +1,4 @@
-# YOLOX with a TinyNet-A backbone, COCO 2017, 300 epochs, SGD.
+# YOLOX with a TinyNet-A backbone, COCO 2017, 300 epochs.
 _base_ = ['../_base_/recipes/yolox_8xb8-300e_coco.py', '../_base_/backbones/tinynet.py']
 
 model = dict(

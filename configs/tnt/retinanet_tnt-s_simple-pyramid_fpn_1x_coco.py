@@ -1,4 +1,4 @@
-# RetinaNet + FPN with a TNT-S backbone (stride 16), COCO 2017, 1x schedule, AdamW.
+# RetinaNet + FPN with a TNT-S backbone (stride 16), COCO 2017, 1x schedule.
 # ViTDet's simple pyramid turns its stride-16 map into the neck's strides.
 _base_ = ['../_base_/recipes/retinanet_fpn_1x_coco.py', '../_base_/backbones/tnt.py']
 

@@ -1,7 +1,9 @@
-# UperNet + auxiliary FCN head with a TNT-S backbone (stride 16), ADE20K 512x512, 160k iterations,
-# AdamW.
+# UperNet + auxiliary FCN head with a TNT-S backbone (stride 16), ADE20K 512x512, 160k iterations.
 # ViTDet's simple pyramid turns its stride-16 map into the neck's strides.
-_base_ = ['../_base_/recipes/upernet_8xb2-160k_ade20k-512x512.py', '../_base_/backbones/tnt.py']
+_base_ = [
+    '../_base_/recipes/upernet_swin-adamw_8xb2-160k_ade20k-512x512.py',
+    '../_base_/backbones/tnt.py'
+]
 
 model = dict(
     data_preprocessor=_base_.img_norm,

@@ -1,4 +1,4 @@
-# YOLOX with a TNT-S backbone (stride 16), COCO 2017, 300 epochs, SGD.
+# YOLOX with a TNT-S backbone (stride 16), COCO 2017, 300 epochs.
 # ViTDet's simple pyramid turns its stride-16 map into the neck's strides.
 _base_ = ['../_base_/recipes/yolox_8xb8-300e_coco.py', '../_base_/backbones/tnt.py']
 

@@ -1,5 +1,5 @@
-# Mask R-CNN + FPN with a Pyramid ViG-S backbone, COCO 2017, 1x schedule, AdamW.
-_base_ = ['../_base_/recipes/mask-rcnn_fpn_1x_coco.py', '../_base_/backbones/vig.py']
+# Mask R-CNN + FPN with a Pyramid ViG-S backbone, COCO 2017, 1x schedule.
+_base_ = ['../_base_/recipes/mask-rcnn_fpn_pvt-adamw_1x_coco.py', '../_base_/backbones/vig.py']
 
 model = dict(
     data_preprocessor=_base_.img_norm,

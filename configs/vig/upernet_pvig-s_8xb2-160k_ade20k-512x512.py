@@ -1,6 +1,8 @@
-# UperNet + auxiliary FCN head with a Pyramid ViG-S backbone, ADE20K 512x512, 160k iterations,
-# AdamW.
-_base_ = ['../_base_/recipes/upernet_8xb2-160k_ade20k-512x512.py', '../_base_/backbones/vig.py']
+# UperNet + auxiliary FCN head with a Pyramid ViG-S backbone, ADE20K 512x512, 160k iterations.
+_base_ = [
+    '../_base_/recipes/upernet_swin-adamw_8xb2-160k_ade20k-512x512.py',
+    '../_base_/backbones/vig.py'
+]
 
 model = dict(
     data_preprocessor=_base_.img_norm,

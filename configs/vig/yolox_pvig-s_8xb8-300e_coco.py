@@ -1,4 +1,4 @@
-# YOLOX with a Pyramid ViG-S backbone, COCO 2017, 300 epochs, SGD.
+# YOLOX with a Pyramid ViG-S backbone, COCO 2017, 300 epochs.
 _base_ = ['../_base_/recipes/yolox_8xb8-300e_coco.py', '../_base_/backbones/vig.py']
 
 model = dict(

@@ -1,6 +1,6 @@
 # Mask R-CNN + FPN with a Wave-MLP-S backbone (upstream's detection form: a fresh norm layer on
-# every output), COCO 2017, 1x schedule, AdamW.
-_base_ = ['../_base_/recipes/mask-rcnn_fpn_1x_coco.py', '../_base_/backbones/wavemlp.py']
+# every output), COCO 2017, 1x schedule.
+_base_ = ['../_base_/recipes/mask-rcnn_fpn_swin-adamw_1x_coco.py', '../_base_/backbones/wavemlp.py']
 
 model = dict(
     data_preprocessor=_base_.img_norm,

@@ -1,5 +1,5 @@
 # RetinaNet + FPN with a Wave-MLP-S backbone (upstream's detection form: a fresh norm layer on
-# every output), COCO 2017, 1x schedule, AdamW.
+# every output), COCO 2017, 1x schedule.
 _base_ = ['../_base_/recipes/retinanet_fpn_1x_coco.py', '../_base_/backbones/wavemlp.py']
 
 model = dict(

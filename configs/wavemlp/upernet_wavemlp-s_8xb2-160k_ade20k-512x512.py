@@ -1,6 +1,9 @@
 # UperNet + auxiliary FCN head with a Wave-MLP-S backbone (upstream's detection form: a fresh norm
-# layer on every output), ADE20K 512x512, 160k iterations, AdamW.
-_base_ = ['../_base_/recipes/upernet_8xb2-160k_ade20k-512x512.py', '../_base_/backbones/wavemlp.py']
+# layer on every output), ADE20K 512x512, 160k iterations.
+_base_ = [
+    '../_base_/recipes/upernet_swin-adamw_8xb2-160k_ade20k-512x512.py',
+    '../_base_/backbones/wavemlp.py'
+]
 
 model = dict(
     data_preprocessor=_base_.img_norm,

@@ -1,5 +1,5 @@
 # YOLOX with a Wave-MLP-S backbone (upstream's detection form: a fresh norm layer on every output),
-# COCO 2017, 300 epochs, SGD.
+# COCO 2017, 300 epochs.
 _base_ = ['../_base_/recipes/yolox_8xb8-300e_coco.py', '../_base_/backbones/wavemlp.py']
 
 model = dict(

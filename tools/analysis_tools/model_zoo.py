@@ -1,5 +1,6 @@
-"""Generates the model zoo from the code: configs/<family>/metafile.yml and the zoo tables of
-configs/<family>/README.md and README.md. No dataset and no download is needed.
+"""Generates the model zoo from the code: configs/<family>/metafile.yml, the zoo tables of
+configs/<family>/README.md and README.md, and the recipe table of docs/configs.md. No dataset and
+no download is needed.
 
     python tools/analysis_tools/model_zoo.py [--family vig ...] [--speed cpu|cuda [--speed-only]]
         [--warmup 1] [--repeats 3] [--threads N] [--tables-only] [--check]
@@ -11,7 +12,9 @@ classification config (``<official name>_in1k.py``):
 * FLOPs with mmengine's counter (one multiply-add = 1 FLOP, as the upstream papers count) at
   1333x800 (mmdet; padded to 800x1344 by the data preprocessor), 512x512 (mmseg) or the
   config's evaluation crop (mmpretrain);
-* the official weights and the figures upstream reports (labelled, never reproduced here).
+* the official weights and the figures upstream reports (labelled, never reproduced here);
+* for det / seg configs, the training recipe (optimizer, batch, schedule) and the source the
+  config declares for it (``recipe``), grouped by family and head in the recipe tables.
 
 ``--speed cpu`` (or ``cuda``) also measures the predict latency (median of ``--repeats`` after
 ``--warmup``) and peak memory of each config at the same input, each in a fresh child process;
@@ -116,10 +119,12 @@ def main(argv=None):
             stale.append(readme)
     index = {folder: zoo.read_metafile(folder) for folder in zoo.families()
              if osp.exists(zoo.metafile_path(folder))}
-    readme = osp.join(zoo.REPO_ROOT, 'README.md')
-    text = zoo.replace_generated(open(readme).read(), zoo.index_table(index), readme)
-    if write_or_compare(readme, text, args.check):
-        stale.append(readme)
+    for page, generated in (('README.md', zoo.index_table(index)),
+                            ('docs/configs.md', zoo.recipe_table(index, 'docs'))):
+        path = osp.join(zoo.REPO_ROOT, page)
+        text = zoo.replace_generated(open(path).read(), generated, path)
+        if write_or_compare(path, text, args.check):
+            stale.append(path)
     for path in stale:
         print(f'stale: {osp.relpath(path, zoo.REPO_ROOT)} differs from what the code gives; '
               'run tools/analysis_tools/model_zoo.py')

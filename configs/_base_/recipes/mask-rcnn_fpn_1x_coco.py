@@ -1,6 +1,7 @@
-# The Mask R-CNN recipe: Mask R-CNN + FPN, COCO 2017 instance segmentation, 1x schedule, 8 GPUs x
-# 2 images, 1333x800, AdamW as mmdet's Swin Mask R-CNN. No backbone: a config adds one from
-# ../backbones/ with its normalisation, no-decay keys and the FPN's in_channels.
+# The Mask R-CNN recipe: Mask R-CNN + FPN, COCO 2017 instance segmentation, 1x schedule (12
+# epochs), 8 GPUs x 2 images, 1333x800, SGD: mmdet's stock Mask R-CNN. No backbone: a config adds
+# one from ../backbones/ with its normalisation, no-decay keys and the FPN's in_channels.
+# mask-rcnn_fpn_pvt-adamw_1x_coco.py and mask-rcnn_fpn_swin-adamw_1x_coco.py swap the optimizer.
 _base_ = [
     '../models/mask-rcnn_fpn.py',
     '../datasets/coco_instance.py',
@@ -9,18 +10,15 @@ _base_ = [
 ]
 custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
 
-max_epochs = 12
-train_cfg = dict(max_epochs=max_epochs)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=1000),
-    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[8, 11],
-         gamma=0.1)
-]
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(_delete_=True, type='AdamW', lr=0.0001, betas=(0.9, 0.999),
-                   weight_decay=0.05),
-    paramwise_cfg=dict(norm_decay_mult=0.))
+# schedule_1x's SGD (lr 0.02, momentum 0.9, weight decay 1e-4)
+optim_wrapper = dict(paramwise_cfg=dict(norm_decay_mult=0.))
+
+# where the training recipe comes from (mmghost.zoo reads it; the tests compare the optimizer,
+# schedule and batch with the source)
+recipe = dict(
+    source='mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py',
+    why='the stock recipe of the head for a convolutional backbone: no recipe or baseline of the '
+    'family\'s paper is on record')
 
 # the neck for a stride-16 (isotropic) backbone: mmghost.SimplePyramid (ViTDet's simple pyramid)
 # turns its map into strides 4/8/16/32 for this FPN; a config adds the pyramid's in_channels:

@@ -118,6 +118,13 @@ custom_hooks = [
 # base_batch_size = 8 GPUs x 8 images per GPU
 auto_scale_lr = dict(base_batch_size=64)
 
+# where the training recipe comes from (mmghost.zoo reads it; the tests compare the optimizer,
+# schedule and batch with the source)
+recipe = dict(
+    source='mmdet::yolox/yolox_s_8xb8-300e_coco.py',
+    why='the stock recipe of the head: no recipe, baseline or figure of the family\'s paper is on '
+    'record for YOLOX')
+
 # the neck for a stride-16 (isotropic) backbone: mmghost.SimplePyramid (ViTDet's simple pyramid)
 # turns its map into strides 8/16/32 for this PAFPN; a config adds the pyramid's in_channels:
 # neck=[dict(_base_.simple_pyramid_neck[0], in_channels=C), _base_.simple_pyramid_neck[1]]
