@@ -17,11 +17,13 @@ import os.path as osp
 import pkgutil
 from functools import partial
 
+import torch
+
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from .models import backbones
-from .models.backbones.base import fit_checkpoint, unwrap_state_dict
+from .models.backbones.base import PROFILER_BUFFERS, fit_checkpoint, unwrap_state_dict
 
 
 def family_modules():
@@ -184,3 +186,32 @@ def load_official_classifier(model, checkpoint, name, map_location='cpu'):
         f'Checkpoint {checkpoint} does not fit the {name} classifier')
     model.load_state_dict(state)
     print_log(f'{name} classifier: loaded {layout} checkpoint {checkpoint}', logger='current')
+
+
+def as_released(state_dict, weights):
+    """An official-format state dict as the release file ``weights`` holds it: its recorded
+    quirks (``weights.quirks``) applied. The files cannot be downloaded in tests; this builds
+    their look-alikes from deterministic official weights (tests/test_release_files.py,
+    ``tools/misc/check_official.py --as-released``).
+
+    ``'thop'`` adds thop's buffers to the root and to every module above a key (a superset of
+    where thop leaves them); ``'module_prefix'`` prefixes every key with ``module.``.
+    """
+    state = dict(state_dict)
+    if 'thop' in weights.quirks:
+        paths = [key.split('.')[:-1] for key in state_dict]
+        modules = {''} | {'.'.join(path[:i]) + '.' for path in paths
+                          for i in range(1, len(path) + 1)}
+        for module in sorted(modules):
+            for buffer in PROFILER_BUFFERS:
+                state[module + buffer] = torch.zeros(1, dtype=torch.float64)
+    if 'module_prefix' in weights.quirks:
+        state = {'module.' + key: value for key, value in state.items()}
+    return state
+
+
+def save_as_released(state_dict, weights, path):
+    """Writes :func:`as_released` to ``path``, in torch's legacy (non-zip) serialization where
+    the release is recorded as ``'legacy_format'``."""
+    torch.save(as_released(state_dict, weights), path,
+               _use_new_zipfile_serialization='legacy_format' not in weights.quirks)

@@ -24,8 +24,9 @@ import mmghost
 from mmghost.checkpoint import (CheckpointDownloadError, cached_download, file_sha256,
                                 hub_cache_path)
 from mmghost.models.backbones.base import Weights
+from mmghost.models.backbones.base import RELEASE_QUIRKS
 from mmghost.official import (OFFICIAL_MODELS, convert_official, find_official_model,
-                              load_official_classifier)
+                              load_official_classifier, save_as_released)
 from tests.conftest import (DEMO_CONFIGS, DET_SEG_CONFIGS, REFERENCE_DIR, REPO_ROOT,
                             build_classifier, build_model, config_path, load_config, load_tool,
                             make_imagenet, randomised_timm)
@@ -66,6 +67,17 @@ def put_in_cache(url, state):
     os.makedirs(osp.dirname(path), exist_ok=True)
     torch.save(state, path)
     return path
+
+
+def put_release_in_cache(name, official):
+    """The look-alike of ``name``'s release file in the hub cache: the official-format state
+    dict ``official`` with the file's recorded quirks (thop buffers, ``module.``, legacy
+    serialization)."""
+    weights = OFFICIAL_MODELS[name].weights
+    path = hub_cache_path(weights.url)
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    save_as_released(official, weights, path)
+    return weights.url
 
 
 def backbone_cfg(config):
@@ -138,11 +150,13 @@ FAMILY_CONFIGS = {
 @pytest.mark.parametrize('config', sorted(FAMILY_CONFIGS))
 def test_config_loads_official_weights_from_the_hub_cache(config, torch_home, reference,
                                                           official_state_dict):
-    """The config's URL is served by the torch hub cache (no network): the official file is
-    converted on the fly, and the backbone reproduces the official network in float64."""
+    """The config's URL is served by the torch hub cache (no network) with the release file's
+    look-alike (its recorded quirks): converted on the fly, the backbone reproduces the official
+    network in float64."""
     variant, taps = FAMILY_CONFIGS[config]
     cfg = load_config(config)
-    put_in_cache(cfg.model.backbone.init_cfg.checkpoint, official_state_dict(variant))
+    assert put_release_in_cache(variant, official_state_dict(variant)) == \
+        cfg.model.backbone.init_cfg.checkpoint
     model = build_model(cfg)
     model.init_weights()
     backbone = model.backbone.double().eval()
@@ -175,6 +189,62 @@ def test_tinynet_config_loads_the_official_file(torch_home):
         expected = [taps[2], taps[4], timm_model.bn2(timm_model.conv_head(out))]
     for out, value in zip(outs, expected):
         torch.testing.assert_close(out, value)
+
+
+# ---------------------------------------------------------------------- the files as released
+@functools.lru_cache(maxsize=None)
+def det_seg_configs_by_url():
+    users = {}
+    for config in DET_SEG_CONFIGS:
+        init_cfg = load_config(config).model.backbone.get('init_cfg') or {}
+        users.setdefault(init_cfg.get('checkpoint'), []).append(config)
+    return users
+
+
+def test_every_release_says_what_its_file_holds_and_where_that_is_known_from():
+    for name in RELEASED:
+        weights = OFFICIAL_MODELS[name].weights
+        assert weights.evidence and set(weights.quirks) <= set(RELEASE_QUIRKS), name
+    with pytest.raises(ValueError, match=r"unknown release quirks \['zip'\]; choose from \["):
+        Weights('https://example.com/a.pth', top1=1.0, quirks=('zip', ), evidence='a test')
+    with pytest.raises(ValueError, match='say where its content is known from'):
+        Weights('https://example.com/a.pth', top1=1.0)
+
+
+@pytest.mark.parametrize('name', sorted(RELEASED))
+def test_release_file_loads_offline_through_a_config_that_names_it(name, torch_home,
+                                                                   official_weights):
+    """Each URL: its file's look-alike in the hub cache, loaded by the first det / seg config
+    that starts from it (the backbone's ``init_weights()``), or else by the model's
+    classification config (``tools/test.py``'s loader), equals the plain official state dict
+    converted: every tensor, bit for bit."""
+    official = official_weights(name)
+    url = put_release_in_cache(name, official)
+    configs = det_seg_configs_by_url().get(url)
+    if configs:
+        backbone_cfg = load_config(configs[0]).model.backbone
+        model = mmghost.MODELS.build(backbone_cfg)
+        model.init_weights()
+        expected = convert_official(name, official)
+    else:
+        model = build_model(load_config(f'{name}_in1k.py'))
+        load_official_classifier(model, url, name)
+        expected = convert_official(name, official, classifier=True)
+    loaded = model.state_dict()
+    assert [k for k, v in expected.items() if not torch.equal(loaded[k], v)] == []
+
+
+def test_a_release_with_a_foreign_key_is_refused_whole(torch_home, official_weights):
+    """Beyond the recorded quirks, nothing is forgiven: the key is listed, nothing loaded."""
+    official = official_weights('ghostnetv2_1.0x')
+    put_release_in_cache('ghostnetv2_1.0x', {**official, 'ema.decay': torch.ones(1)})
+    cfg = load_config('retinanet_ghostnetv2-1.0x_fpn_1x_coco.py').model.backbone
+    model = mmghost.MODELS.build(cfg)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(RuntimeError, match=r"nothing was loaded(.|\n)*as official keys: "
+                                           r"\"Unknown official GhostNet key 'ema.decay'"):
+        model.init_weights()
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
 
 
 # --------------------------------------------------------------------------- offline / errors
@@ -249,14 +319,16 @@ def test_download_lands_in_the_hub_cache_and_is_reused(served):
 def test_a_recorded_sha256_is_verified(served, monkeypatch):
     server, folder = served
     url = server.url('tiny.pth')
-    recorded = {url: ('tiny', Weights(url, top1=70., sha256='0' * 64))}
+    recorded = {url: ('tiny', Weights(url, top1=70., sha256='0' * 64, evidence='a test'))}
     monkeypatch.setattr(mmghost.official, 'official_weights_by_url', recorded.get)
     with pytest.raises(CheckpointDownloadError, match='sha256'):
         cached_download(url)
     assert not os.listdir(osp.dirname(hub_cache_path(url)))  # the corrupt file is not kept
-    recorded[url] = ('tiny', Weights(url, top1=70., sha256=file_sha256(folder / 'tiny.pth')))
+    recorded[url] = ('tiny', Weights(url, top1=70., sha256=file_sha256(folder / 'tiny.pth'),
+                                       evidence='a test'))
     assert cached_download(url) == hub_cache_path(url)
-    recorded[url] = ('tiny', Weights(url, top1=70., sha256='1' * 64))  # a changed cache entry
+    # a cache entry that changed after it was verified
+    recorded[url] = ('tiny', Weights(url, top1=70., sha256='1' * 64, evidence='a test'))
     with pytest.raises(ValueError, match='Delete it to download it again'):
         cached_download(url)
 
@@ -372,22 +444,47 @@ def test_official_classifier_loads_official_and_timm_files(tmp_path, official_st
                                  str(tmp_path / 'official.pth'), 'ghostnetv2_1.0x')
 
 
-def test_tools_test_evaluates_an_official_url_offline(tmp_path, torch_home, official_state_dict):
-    """``tools/test.py configs/<family>/<model>_in1k.py <official URL>``, the file in the
-    hub cache: converted on the fly, top-1 printed."""
-    put_in_cache(HEADLINE_URL, official_state_dict('pvig_s_224_gelu'))
+# one release per kind of quirk: none, thop buffers, 'module.', legacy serialization
+QUIRK_SAMPLES = ['pvig_s_224_gelu', 'ghostnetv2_1.0x', 'g_ghost_regnetx_040', 'tinynet_e']
+
+
+def test_quirk_samples_cover_every_kind():
+    kinds = {quirk for name in QUIRK_SAMPLES for quirk in OFFICIAL_MODELS[name].weights.quirks}
+    assert kinds == set(RELEASE_QUIRKS)
+    assert not OFFICIAL_MODELS[QUIRK_SAMPLES[0]].weights.quirks
+
+
+@pytest.mark.parametrize('name', QUIRK_SAMPLES)
+def test_tools_test_evaluates_an_official_url_offline(name, tmp_path, torch_home,
+                                                      official_weights):
+    """``tools/test.py configs/<family>/<model>_in1k.py <official URL>``, the release file's
+    look-alike in the hub cache: converted on the fly, top-1 printed."""
+    url = put_release_in_cache(name, official_weights(name))
     imagenet_root = make_imagenet(tmp_path / 'imagenet')
     env = dict(os.environ, PYTHONPATH=REPO_ROOT)
     test = subprocess.run(
-        [sys.executable, 'tools/test.py', 'configs/vig/pvig_s_224_gelu_in1k.py',
-         HEADLINE_URL, '--work-dir', str(tmp_path / 'work'), '--cfg-options',
+        [sys.executable, 'tools/test.py', config_path(f'{name}_in1k.py'), url,
+         '--work-dir', str(tmp_path / 'work'), '--cfg-options',
          f'test_dataloader.dataset.data_root={imagenet_root}', 'test_dataloader.batch_size=2',
          'test_dataloader.num_workers=0'],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
     output = test.stdout + test.stderr
     assert test.returncode == 0, output[-4000:]
-    assert 'pvig_s_224_gelu classifier: loaded official checkpoint' in output
+    assert f'{name} classifier: loaded official checkpoint' in output
     assert 'accuracy/top1' in output
+
+
+@pytest.mark.parametrize('name', QUIRK_SAMPLES)
+def test_converter_reads_the_release_file(name, tmp_path, torch_home, official_weights):
+    """``official2mmghost.py URL dst --model name`` on the release file's look-alike."""
+    official = official_weights(name)
+    url = put_release_in_cache(name, official)
+    dst = tmp_path / 'converted.pth'
+    load_tool('tools/model_converters/official2mmghost.py').main([url, str(dst), '--model', name])
+    saved = torch.load(dst, weights_only=True)['state_dict']
+    expected = convert_official(name, official)
+    assert saved.keys() == expected.keys()
+    assert all(torch.equal(saved[k], v) for k, v in expected.items())
 
 
 # ------------------------------------------------------------------------- maintainer tool

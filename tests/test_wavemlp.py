@@ -1,6 +1,6 @@
 """WaveMLP backbone: shapes at odd sizes, arch table and parameter counts, out norms, freezing,
 norm_eval, with_cp, errors, official conversion (shared/reference WaveMLP_S and its fork_feat
-form, thop entries), loading ImageNet weights into the detection form, and the det/seg configs."""
+form), loading ImageNet weights into the detection form, and the det/seg configs."""
 import functools
 import os
 import subprocess
@@ -22,14 +22,6 @@ from tests.conftest import (HEADS, REFERENCE_DIR, REPO_ROOT, assert_heads_fit_ba
 
 CHANNELS = {'t_dw': (64, 128, 320, 512), 't': (64, 128, 320, 512), 's': (64, 128, 320, 512),
             'm': (64, 128, 320, 512), 'b': (96, 192, 384, 768)}
-THOP_KEYS = ['total_ops', 'total_params', 'patch_embed.proj.total_ops',
-             'network.0.0.attn.reweight.act.total_params', 'network.1.total_ops',
-             'norm.total_ops', 'head.total_params']
-
-
-def with_thop_keys(state):
-    """An official state dict as released: thop's profiler buffers on modules and at the root."""
-    return {**state, **{key: torch.zeros(1, dtype=torch.float64) for key in THOP_KEYS}}
 
 
 @functools.lru_cache(maxsize=None)
@@ -220,10 +212,11 @@ def reference_outputs(reference):
 
 @pytest.fixture(scope='module')
 def converted_checkpoint(tmp_path_factory, official):
-    """The converter tool's output for WaveMLP_S as released (with thop entries, wrapped)."""
+    """The converter tool's output for WaveMLP_S (wrapped in a ``state_dict`` container; the
+    release files' thop buffers: tests/test_release_files.py)."""
     folder = tmp_path_factory.mktemp('wavemlp')
     src, dst = folder / 'official.pth', folder / 'mmghost.pth'
-    torch.save({'state_dict': with_thop_keys(official['WaveMLP_S'])}, src)
+    torch.save({'state_dict': official['WaveMLP_S']}, src)
     result = run_converter(src, dst, 'WaveMLP_S')
     assert result.returncode == 0, result.stderr
     return dst
@@ -256,7 +249,7 @@ def test_converted_model_equals_official(converted_checkpoint, reference, refere
     # the upstream head (final norm -> pooling -> Linear) of the mmpretrain classifier, on the
     # last stage (its whole forward is checked by tests/test_classification.py)
     classifier = build_classifier('WaveMLP_S').eval().to(dtype)
-    classifier.load_state_dict(convert_official('WaveMLP_S', with_thop_keys(official['WaveMLP_S']),
+    classifier.load_state_dict(convert_official('WaveMLP_S', official['WaveMLP_S'],
                                                 classifier=True), strict=True)
     with torch.no_grad():
         taps['logits'] = classifier.head(classifier.neck((classifier.backbone.norm3(
@@ -285,12 +278,11 @@ def test_fork_feat_form_equals_official(reference, reference_outputs, official, 
         assert result['ok'], (i, result)
 
 
-def test_converter_drops_thop_entries_and_the_classifier(official):
+def test_converter_drops_the_classifier(official):
     state = official['WaveMLP_S']
-    converted = convert_official_wavemlp(with_thop_keys(state))
-    assert converted.keys() == convert_official_wavemlp(state).keys() == \
-        backbone('s').state_dict().keys()
-    assert not any('total_' in k or k.startswith(('norm.', 'head.')) for k in converted)
+    converted = convert_official_wavemlp(state)
+    assert converted.keys() == backbone('s').state_dict().keys()
+    assert not any(k.startswith(('norm.', 'head.')) for k in converted)
     with pytest.raises(KeyError, match="Unknown official Wave-MLP key 'blocks.0.weight'"):
         convert_official_wavemlp({**state, 'blocks.0.weight': torch.zeros(1)})
 
@@ -318,7 +310,7 @@ def test_imagenet_weights_load_into_the_detection_form(converted_checkpoint, mon
 
 def test_detection_form_loads_official_checkpoints_on_the_fly(tmp_path, official,
                                                               converted_checkpoint):
-    torch.save(with_thop_keys(official['WaveMLP_S']), tmp_path / 'official.pth')
+    torch.save(official['WaveMLP_S'], tmp_path / 'official.pth')
     direct = build(tmp_path / 'official.pth', out_norms=True)
     converted = build(converted_checkpoint, out_norms=True)
     for (name, a), b in zip(direct.state_dict().items(), converted.state_dict().values()):

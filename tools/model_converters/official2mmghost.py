@@ -30,7 +30,7 @@ from mmghost.models.backbones.base import fit_checkpoint, unwrap_state_dict
 from mmghost.official import convert_official, official_classifier_cfg
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('src', help='official checkpoint (.pth / .pth.tar / URL), or with --timm '
                         "timm's (.safetensors / .bin / .pth)")
@@ -42,11 +42,11 @@ def parse_args():
                         help='keep the upstream head: an mmpretrain ImageClassifier checkpoint')
     parser.add_argument('--timm', action='store_true',
                         help="SRC is timm's checkpoint of the same network")
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     # mmghost's loaders: weights only (never unpickles code), .safetensors, URLs via the hub cache
     checkpoint = CheckpointLoader.load_checkpoint(args.src, map_location='cpu')
     if args.classifier:

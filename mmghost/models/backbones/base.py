@@ -44,12 +44,20 @@ def select_arch(arch, arch_zoo, required_keys):
     raise TypeError(f'arch must be a str or dict, got {type(arch).__name__}')
 
 
+#: The buffers thop's ``profile()`` adds to every module (float64, shape [1]); it removes them
+#: only from module types it has a rule for, so released files that were profiled before saving
+#: keep them at the root, on custom blocks, on Sigmoid and the like.
+PROFILER_BUFFERS = ('total_ops', 'total_params')
+
+
 def unwrap_state_dict(checkpoint, prefix=''):
     """The state dict of a checkpoint file's content.
 
     Unwraps ``state_dict`` / ``state_dict_ema`` / ``model`` containers, strips DataParallel's
-    ``module.`` and, when given, keeps only the keys under ``prefix`` (e.g. ``'backbone.'`` for a
-    detector checkpoint), stripped.
+    ``module.``, drops thop's profiler buffers (:data:`PROFILER_BUFFERS`, at any depth) and,
+    when given, keeps only the keys under ``prefix`` (e.g. ``'backbone.'`` for a detector
+    checkpoint), stripped. These are the release quirks every loading path shares
+    (:data:`RELEASE_QUIRKS`); anything else that does not fit is the layouts' business.
     """
     state = checkpoint
     for container in ('state_dict', 'state_dict_ema', 'model'):
@@ -58,7 +66,8 @@ def unwrap_state_dict(checkpoint, prefix=''):
             break
     if not isinstance(state, dict):
         raise TypeError(f'Checkpoint holds a {type(state).__name__}, not a state dict')
-    state = {(k[len('module.'):] if k.startswith('module.') else k): v for k, v in state.items()}
+    state = {(k[len('module.'):] if k.startswith('module.') else k): v for k, v in state.items()
+             if k.rsplit('.', 1)[-1] not in PROFILER_BUFFERS}
     if prefix:
         state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
         if not state:
@@ -157,6 +166,17 @@ def fit_checkpoint(state, own, layouts, refusal, required=None, adapt=None):
                        + '\n  '.join(reasons)) from converter_error
 
 
+#: What a released file may hold beyond its model's official state dict -> how it is read.
+#: Every loading path handles these (:func:`unwrap_state_dict`, ``torch.load``).
+RELEASE_QUIRKS = {
+    'thop': "thop's total_ops / total_params buffers (float64, shape [1]) at the root and on "
+            'modules, left by profiling before saving: dropped',
+    'module_prefix': "DataParallel's 'module.' before every key: stripped",
+    'legacy_format': "torch's legacy (pre-1.6, non-zip) serialization: torch.load reads it "
+                     '(weights_only too)',
+}
+
+
 @dataclass(frozen=True)
 class Weights:
     """A released ImageNet-1k checkpoint of an upstream model.
@@ -168,11 +188,25 @@ class Weights:
         note (str): Where the URL or the accuracy comes from, when it is not plain.
         sha256 (str, optional): The file's hash, recorded by ``tools/misc/check_weights.py``
             (``mmghost/weights_sha256.json``); loading verifies it when present.
+        quirks (tuple[str]): What the file holds beyond the official state dict, keys of
+            :data:`RELEASE_QUIRKS`.
+        evidence (str): Where the file's content is known from (upstream issues, the loaders
+            that read this URL), since the files cannot be downloaded in tests.
     """
     url: str
     top1: float
     note: str = ''
     sha256: Optional[str] = None
+    quirks: tuple = ()
+    evidence: str = ''
+
+    def __post_init__(self):
+        unknown = [quirk for quirk in self.quirks if quirk not in RELEASE_QUIRKS]
+        if unknown:
+            raise ValueError(f'{self.url}: unknown release quirks {unknown}; choose from '
+                             f'{sorted(RELEASE_QUIRKS)}')
+        if not self.evidence:
+            raise ValueError(f'{self.url}: say where its content is known from (evidence)')
 
 
 @dataclass(frozen=True)

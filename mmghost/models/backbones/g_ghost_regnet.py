@@ -17,7 +17,7 @@ from torch import nn
 from ...registry import MODELS
 from ..layers.grad_checkpoint import maybe_checkpoint
 from .base import (RELEASES, MultiScaleBackbone, OfficialModel, Weights, linear_cls_head,
-                   rename_prefix, select_arch, unwrap_state_dict)
+                   rename_prefix, select_arch)
 
 __all__ = ['GGhostRegNet', 'convert_official_g_ghost_regnet',
            'convert_official_g_ghost_regnet_head']
@@ -283,16 +283,15 @@ def _convert_stage_key(rest, key):
 
 
 def convert_official_g_ghost_regnet(state_dict):
-    """Converts an official G-Ghost RegNet state dict (``g_ghost_regnet.py``; the released
-    files carry DataParallel's ``module.``, stripped here too) to :class:`GGhostRegNet`. The
-    classifier (``fc.*``) is dropped.
+    """Converts an official G-Ghost RegNet state dict (``g_ghost_regnet.py``) to
+    :class:`GGhostRegNet`. The classifier (``fc.*``) is dropped (the released files' ``module.``
+    is stripped before, by ``unwrap_state_dict``).
 
     Raises:
         KeyError: a key that is not part of the official layout.
     """
     converted = {}
-    for key, value in state_dict.items():
-        name = key[len('module.'):] if key.startswith('module.') else key
+    for name, value in state_dict.items():
         if name.startswith('fc.'):
             continue
         if name.startswith('conv1.'):
@@ -300,9 +299,9 @@ def convert_official_g_ghost_regnet(state_dict):
         elif name.startswith('bn1.'):
             new_key = 'stem.bn.' + name[len('bn1.'):]
         elif name.startswith('layer') and name[5:6] in '1234' and name[6:7] == '.':
-            new_key = f'stages.{int(name[5]) - 1}.{_convert_stage_key(name[7:], key)}'
+            new_key = f'stages.{int(name[5]) - 1}.{_convert_stage_key(name[7:], name)}'
         else:
-            raise KeyError(f'Unknown official G-Ghost RegNet key {key!r}')
+            raise KeyError(f'Unknown official G-Ghost RegNet key {name!r}')
         converted[new_key] = value
     return converted
 
@@ -313,16 +312,23 @@ GGhostRegNet.official_converter = staticmethod(convert_official_g_ghost_regnet)
 def convert_official_g_ghost_regnet_head(state_dict):
     """The upstream classifier after global average pooling and dropout, ``fc`` (Linear), as
     mmpretrain's ``LinearClsHead`` keys."""
-    return linear_cls_head(unwrap_state_dict(state_dict), 'fc.')
+    return linear_cls_head(state_dict, 'fc.')
 
 
 # Released ImageNet-1k checkpoints, release tag 'g_ghost_regnet' (file names from its README;
 # the download path follows GitHub's release layout).
+_RELEASE = dict(
+    quirks=('module_prefix', ),
+    evidence="Efficient-AI-Backbones #282 (3.2g: unexpected key 'module.conv1.weight') and #167")
 _WEIGHTS = {
-    '032': Weights(RELEASES + 'g_ghost_regnet/g_ghost_regnet_3.2g_77.8.pth', top1=77.8),
-    '040': Weights(RELEASES + 'g_ghost_regnet/g_ghost_regnet_4.0g_78.6.pth', top1=78.6),
-    '080': Weights(RELEASES + 'g_ghost_regnet/g_ghost_regnet_8.0g_79.0.pth', top1=79.0),
-    '160': Weights(RELEASES + 'g_ghost_regnet/g_ghost_regnet_16.0g_79.9.pth', top1=79.9),
+    '032': Weights(RELEASES + 'g_ghost_regnet/g_ghost_regnet_3.2g_77.8.pth', top1=77.8,
+                   **_RELEASE),
+    '040': Weights(RELEASES + 'g_ghost_regnet/g_ghost_regnet_4.0g_78.6.pth', top1=78.6,
+                   **_RELEASE),
+    '080': Weights(RELEASES + 'g_ghost_regnet/g_ghost_regnet_8.0g_79.0.pth', top1=79.0,
+                   **_RELEASE),
+    '160': Weights(RELEASES + 'g_ghost_regnet/g_ghost_regnet_16.0g_79.9.pth', top1=79.9,
+                   **_RELEASE),
 }
 _NO_WEIGHTS = 'upstream released G-Ghost RegNet weights for 032, 040, 080 and 160 only'
 

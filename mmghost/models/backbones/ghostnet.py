@@ -266,15 +266,21 @@ def _ghostnet_classifier(width):
 # Released ImageNet-1k checkpoints (top-1 as upstream reports it). GhostNet 1.0x is the file
 # timm downloads (the same weights as the repo's state_dict_73.98.pth); GhostNetV2 files are in
 # the repo's GhostNetV2 release.
+_V2_RELEASE = dict(
+    quirks=('thop', ),
+    evidence="Efficient-AI-Backbones #164 and #175 list the total_ops / total_params keys; "
+    "timm's GhostNetV2 checkpoint filter skips keys containing 'total'")
 _WEIGHTS = {
     'ghostnet_1.0x': Weights(
         'https://github.com/huawei-noah/CV-backbones/releases/download/ghostnet_pth/'
-        'ghostnet_1x.pth', top1=73.98, note='the URL timm uses; README 73.98 / 91.46'),
-    'ghostnetv2_1.0x': Weights(RELEASES + 'GhostNetV2/ck_ghostnetv2_10.pth.tar', top1=75.3),
+        'ghostnet_1x.pth', top1=73.98, note='the URL timm uses; README 73.98 / 91.46',
+        evidence='a plain state dict: timm and upstream validate.py load it strictly, no filter'),
+    'ghostnetv2_1.0x': Weights(RELEASES + 'GhostNetV2/ck_ghostnetv2_10.pth.tar', top1=75.3,
+                               **_V2_RELEASE),
     'ghostnetv2_1.3x': Weights(RELEASES + 'GhostNetV2/ck_ghostnetv2_13.pth.tar', top1=76.9,
-                               note='read off the README figure'),
+                               note='read off the README figure', **_V2_RELEASE),
     'ghostnetv2_1.6x': Weights(RELEASES + 'GhostNetV2/ck_ghostnetv2_16.pth.tar', top1=77.8,
-                               note='read off the README figure'),
+                               note='read off the README figure', **_V2_RELEASE),
 }
 _NO_WEIGHTS = 'upstream released GhostNet weights for the 1.0x width only'
 

@@ -204,12 +204,17 @@ def convert_official_tinynet_head(state_dict):
 
 # ImageNet-1k top-1 of the release 'v1.2.0' files tinynet_{a..e}.pth (timm uses the same URLs)
 _TOP1 = {'a': 76.8, 'b': 75.0, 'c': 71.2, 'd': 67.0, 'e': 59.9}
+_RELEASE = dict(
+    quirks=('legacy_format', ),
+    evidence='timm EfficientNet keys; timm loads these URLs strictly, no filter; trained with '
+    'PyTorch 1.3, so possibly saved in the legacy format')
 
 OFFICIAL_MODELS = {
     f'tinynet_{size}': OfficialModel(
         backbone=dict(type='mmghost.TinyNet', arch=size),
         convert=convert_official_tinynet,
-        weights=Weights(f'{OLD_RELEASES}v1.2.0/tinynet_{size}.pth', top1=_TOP1[size]),
+        weights=Weights(f'{OLD_RELEASES}v1.2.0/tinynet_{size}.pth', top1=_TOP1[size],
+                        **_RELEASE),
         # timm's default drop_rate is 0: pooling + linear classifier
         classifier=dict(
             backbone=dict(out_indices=(-1, )),  # the final 1x1 conv (upstream conv_head)

@@ -211,9 +211,11 @@ def timm_tnt_to_official(state_dict):
 TNT.timm_converter = staticmethod(timm_tnt_to_official)
 
 # Released ImageNet-1k checkpoints, release tag 'tnt'.
+_EVIDENCE = ("the official names (timm's TNT checkpoint_filter_fn renames them), the fixed "
+             'outer_tokens kept; timm loads these URLs with weights_only=True')
 _WEIGHTS = {
-    's': Weights(RELEASES + 'tnt/tnt_s_81.5.pth.tar', top1=81.5),
-    'b': Weights(RELEASES + 'tnt/tnt_b_82.9.pth.tar', top1=82.9),
+    's': Weights(RELEASES + 'tnt/tnt_s_81.5.pth.tar', top1=81.5, evidence=_EVIDENCE),
+    'b': Weights(RELEASES + 'tnt/tnt_b_82.9.pth.tar', top1=82.9, evidence=_EVIDENCE),
 }
 
 

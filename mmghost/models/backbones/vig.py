@@ -375,18 +375,22 @@ def _vig_classifier(channels):
 
 # Released ImageNet-1k checkpoints, release tags 'pyramid-vig' and 'vig'. top-1 is the README
 # table's; the isotropic files' names carry higher figures (74.5 / 80.6 / 82.6).
+_PVIG = dict(evidence='weights only (Efficient-AI-Backbones #264); relative_pos stored for '
+             '224x224 inputs')
+_VIG = dict(evidence='a plain state dict: third-party hub loaders load these URLs strictly')
 _WEIGHTS = {
-    'pvig_ti_224_gelu': Weights(RELEASES + 'pyramid-vig/pvig_ti_78.5.pth.tar', top1=78.5),
-    'pvig_s_224_gelu': Weights(RELEASES + 'pyramid-vig/pvig_s_82.1.pth.tar', top1=82.1),
-    'pvig_m_224_gelu': Weights(RELEASES + 'pyramid-vig/pvig_m_83.1.pth.tar', top1=83.1),
+    'pvig_ti_224_gelu': Weights(RELEASES + 'pyramid-vig/pvig_ti_78.5.pth.tar', top1=78.5,
+                                **_PVIG),
+    'pvig_s_224_gelu': Weights(RELEASES + 'pyramid-vig/pvig_s_82.1.pth.tar', top1=82.1, **_PVIG),
+    'pvig_m_224_gelu': Weights(RELEASES + 'pyramid-vig/pvig_m_83.1.pth.tar', top1=83.1, **_PVIG),
     'pvig_b_224_gelu': Weights(RELEASES + 'pyramid-vig/pvig_b_83.66.pth.tar', top1=83.7,
-                               note='file name: 83.66'),
+                               note='file name: 83.66', **_PVIG),
     'vig_ti_224_gelu': Weights(RELEASES + 'vig/vig_ti_74.5.pth', top1=73.9,
-                               note='file name: 74.5'),
+                               note='file name: 74.5', **_VIG),
     'vig_s_224_gelu': Weights(RELEASES + 'vig/vig_s_80.6.pth', top1=80.4,
-                              note='file name: 80.6'),
+                              note='file name: 80.6', **_VIG),
     'vig_b_224_gelu': Weights(RELEASES + 'vig/vig_b_82.6.pth', top1=82.3,
-                              note='file name: 82.6'),
+                              note='file name: 82.6', **_VIG),
 }
 
 OFFICIAL_MODELS = {

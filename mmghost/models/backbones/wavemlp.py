@@ -266,29 +266,20 @@ class WaveMLP(MultiScaleBackbone):
         return self._out_norm_names()
 
 
-_THOP_KEYS = ('total_ops', 'total_params')
-
-
-def _is_profiler_key(key):
-    """thop's ``total_ops`` / ``total_params`` buffers, which upstream's released checkpoints
-    hold on every module (``train.py`` profiles the model before training)."""
-    return key.rsplit('.', 1)[-1] in _THOP_KEYS
-
-
 def convert_official_wavemlp(state_dict):
     """Converts an official Wave-MLP state dict (``wavemlp.py``) to :class:`WaveMLP` keys.
 
     ``network.{2i}.{j}.*`` -> ``stages.{i}.blocks.{j}.*``, ``network.{2i+1}.*`` ->
     ``stages.{i+1}.downsample.*``, ``patch_embed.*`` unchanged, the ``fork_feat`` out norms
-    ``norm{2i}.*`` -> ``norm{i}.*``. The classifier (``norm.*``, ``head.*``) and thop's
-    ``total_ops`` / ``total_params`` entries are dropped.
+    ``norm{2i}.*`` -> ``norm{i}.*``. The classifier (``norm.*``, ``head.*``) is dropped (the
+    released files' thop buffers are dropped before, by ``unwrap_state_dict``).
 
     Raises:
         KeyError: a key that is not part of the official layout.
     """
     converted = {}
     for key, value in state_dict.items():
-        if _is_profiler_key(key) or key.startswith(('norm.', 'head.')):
+        if key.startswith(('norm.', 'head.')):
             continue
         network = re.match(r'network\.(\d+)\.(.+)', key)
         fork_norm = re.match(r'norm(\d+)\.(.+)', key)
@@ -312,11 +303,9 @@ WaveMLP.official_converter = staticmethod(convert_official_wavemlp)
 def convert_official_wavemlp_head(state_dict):
     """The upstream classifier, final ``norm`` -> global average pooling -> ``head`` (Linear),
     as ``backbone.norm3.*`` (the out norm of ``WaveMLP(out_indices=(-1, ), out_norms=True)``)
-    and mmpretrain ``LinearClsHead`` keys ``head.fc.*``. thop entries are dropped."""
+    and mmpretrain ``LinearClsHead`` keys ``head.fc.*``."""
     converted = {}
     for key, value in state_dict.items():
-        if _is_profiler_key(key):
-            continue
         if key.startswith('norm.'):
             converted[f'backbone.norm{WaveMLP.num_stages - 1}.' + key[len('norm.'):]] = value
         elif key.startswith('head.'):
@@ -340,7 +329,10 @@ _TOP1 = {'T_dw': 80.1, 'T': 80.9, 'S': 82.9, 'M': 83.3}
 def _weights(name):
     if name not in _TOP1:
         return None
-    return Weights(f'{OLD_RELEASES}wavemlp/WaveMLP_{name}.pth.tar', top1=_TOP1[name])
+    return Weights(f'{OLD_RELEASES}wavemlp/WaveMLP_{name}.pth.tar', top1=_TOP1[name],
+                   quirks=('thop', ),
+                   evidence='upstream train.py calls thop.profile before saving; hub loaders '
+                   'drop keys ending in total_ops / total_params, then load strictly')
 
 
 OFFICIAL_MODELS = {
