@@ -162,6 +162,18 @@ def test_list_models_reads_channels_and_strides_from_the_backbones():
     assert row.split()[2:4] == ['80/160/400/640', '4/8/16/32']
 
 
+def test_weights_table_of_the_docs_is_the_codes():
+    """docs/weights.md's table is ``list_models.py --weights --markdown``'s output."""
+    out = run([sys.executable, 'tools/analysis_tools/list_models.py', '--weights', '--markdown'],
+              REPO_ROOT)
+    table = [line for line in out.splitlines() if line.startswith('|')]
+    with open(osp.join(REPO_ROOT, 'docs', 'weights.md'), encoding='utf-8') as f:
+        docs = f.read().splitlines()
+    start = docs.index(table[0])
+    assert docs[start:start + len(table)] == table
+    assert not docs[start + len(table)].startswith('|')
+
+
 @pytest.mark.parametrize('config,shape', [
     ('retinanet_pvig_s_coco.py', (800, 1333)), ('vig/yolox_pvig-s_8xb8-300e_coco.py', (640, 640)),
     ('vig/upernet_pvig-s_8xb2-160k_ade20k-512x512.py', (512, 512)),

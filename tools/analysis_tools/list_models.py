@@ -8,7 +8,9 @@ For each upstream name: the backbone config, its stages' channels and strides (w
 the backbone and of the mmpretrain classifier with the upstream head.
 
 With ``--weights``: the released ImageNet-1k checkpoint of each name (URL, top-1 as upstream
-reports it) or why there is none, and the det / seg configs of ``configs/`` that start from it.
+reports it) or why there is none, what the file holds beyond the official state dict (its
+recorded quirks) and where that is known from, and the det / seg configs of ``configs/`` that
+start from it.
 """
 import argparse
 import os.path as osp
@@ -49,19 +51,21 @@ def configs_by_checkpoint():
 
 
 def weights_rows(names, markdown=False):
-    """name, top-1, URL (or why there is none; a link in markdown), configs using it."""
+    """name, top-1, URL (or why there is none; a link in markdown), what the file holds (its
+    quirks; evidence), configs using it."""
     users = configs_by_checkpoint()
     rows = []
     for name in names:
         entry = mmghost.OFFICIAL_MODELS[name]
         weights = entry.weights
         if weights is None:
-            rows.append([name, '-', f'none: {entry.no_weights}', ''])
+            rows.append([name, '-', f'none: {entry.no_weights}', '', ''])
             continue
         top1 = f'{weights.top1}' + (f' ({weights.note})' if weights.note else '')
         link = f'[{osp.basename(weights.url)}]({weights.url})' if markdown else weights.url
-        rows.append([name, top1, link, ', '.join(users.get(weights.url, []))])
-    return ['name', 'top-1 (upstream)', 'weights', 'configs'], rows
+        holds = ' + '.join(('state dict', *weights.quirks)) + f' ({weights.evidence})'
+        rows.append([name, top1, link, holds, ', '.join(users.get(weights.url, []))])
+    return ['name', 'top-1 (upstream)', 'weights', 'the file holds', 'configs'], rows
 
 
 def model_rows(names):
