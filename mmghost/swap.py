@@ -28,9 +28,20 @@ NO_DECAY_KEYS = {'mmghost.PyramidViG': ('pos_embed', ), 'mmghost.ViG': ('pos_emb
                  'mmghost.TNT': ('pos_embed', 'cls_token', 'relative_pos'),
                  'mmghost.PyramidTNT': ('pos_embed', 'cls_token', 'relative_pos'),
                  'mmghost.AugViT': ('pos_embed', 'cls_token')}
-# the AdamW of this repo's recipes (mmdet's and mmseg's transformer-backbone configs)
-ADAMW = {'mmdet': dict(type='AdamW', lr=0.0001, betas=(0.9, 0.999), weight_decay=0.05),
-         'mmseg': dict(type='AdamW', lr=0.00006, betas=(0.9, 0.999), weight_decay=0.01)}
+# (task, backbone type) -> the AdamW a swapped transformer or graph backbone trains with, and
+# its source. Detection: the Vision GNN paper's baseline, mmdet's PVT RetinaNet (weight decay
+# 1e-4, as the Pyramid ViG configs); the transformers, mmdet's Swin-T Mask R-CNN (weight decay
+# 0.05, as the PyramidTNT paper states). Segmentation: mmseg's Swin-T UperNet.
+_PVT = (dict(type='AdamW', lr=0.0001, betas=(0.9, 0.999), weight_decay=0.0001),
+        "mmdet's PVT RetinaNet 1x")
+_SWIN_DET = (dict(type='AdamW', lr=0.0001, betas=(0.9, 0.999), weight_decay=0.05),
+             "mmdet's Swin-T Mask R-CNN 1x")
+_SWIN_SEG = (dict(type='AdamW', lr=0.00006, betas=(0.9, 0.999), weight_decay=0.01),
+             "mmseg's Swin-T UperNet 160k")
+ADAMW = {**{('mmdet', t): _PVT for t in ('mmghost.PyramidViG', 'mmghost.ViG')},
+         **{('mmdet', t): _SWIN_DET for t in ('mmghost.TNT', 'mmghost.PyramidTNT',
+                                              'mmghost.AugViT')},
+         **{('mmseg', t): _SWIN_SEG for t in NO_DECAY_KEYS}}
 NECKS = ('FPN', 'PAFPN', 'YOLOXPAFPN', 'ChannelMapper', 'CSPNeXtPAFPN')
 SEG_HEADS = ('UPerHead', 'FCNHead', 'ASPPHead', 'DepthwiseSeparableASPPHead', 'PSPHead',
              'FPNHead', 'SegformerHead')
@@ -263,11 +274,12 @@ def _optimizer_changes(task, cfg, backbone_type):
     if keys is None:
         return []
     paramwise = dict(norm_decay_mult=0., custom_keys={k: dict(decay_mult=0.) for k in keys})
+    optimizer, source = ADAMW[task, backbone_type]
     return [Change('optim_wrapper', dict(_delete_=True, type='OptimWrapper',
-                                         optimizer=ADAMW[task], paramwise_cfg=paramwise,
+                                         optimizer=optimizer, paramwise_cfg=paramwise,
                                          **({'clip_grad': cfg.optim_wrapper['clip_grad']}
                                             if cfg.optim_wrapper.get('clip_grad') else {})),
-                   'AdamW without decay on norms and embeddings, as the family\'s own configs')]
+                   f'AdamW as {source}, without decay on norms and embeddings')]
 
 
 def swap_backbone(cfg, name, pretrained=True, **backbone_overrides):

@@ -81,7 +81,9 @@ def test_official_weights_by_default_and_the_optimizer_of_graph_families():
     cfg = swap_backbone(Config.fromfile(config_file(STOCK[1][0])), 'pvig_ti_224_gelu')
     assert cfg.model.backbone.init_cfg == dict(
         type='Pretrained', checkpoint=OFFICIAL_MODELS['pvig_ti_224_gelu'].weights.url)
-    assert cfg.optim_wrapper.optimizer.type == 'AdamW'
+    # the optimizer of the family's own RetinaNet / Mask R-CNN configs (mmdet's PVT recipe)
+    assert cfg.optim_wrapper.optimizer == dict(type='AdamW', lr=0.0001, betas=(0.9, 0.999),
+                                               weight_decay=0.0001)
     assert cfg.optim_wrapper.paramwise_cfg.custom_keys == {'pos_embed': dict(decay_mult=0.)}
     # a CNN keeps the source's optimizer
     cnn = swap_backbone(Config.fromfile(config_file(STOCK[0][0])), 'ghostnetv2_1.0x')
