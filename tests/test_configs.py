@@ -169,13 +169,23 @@ def test_upernet_shares_batchnorm_statistics_across_gpus(name):
 
 def test_upernet_backbone_batchnorm_becomes_sync_batchnorm_and_back(demo_root, tmp_path):
     """GhostNet's BatchNorm layers are what ``sync_bn`` converts; a single-process CPU run
-    trains them as plain BatchNorm (mmengine reverts SyncBN), one iteration at 512x512."""
+    trains them as plain BatchNorm (mmengine reverts SyncBN): one iteration, 128x128 crops, no
+    validation."""
     from mmengine.model import convert_sync_batchnorm
     from torch.nn.modules.batchnorm import _BatchNorm
 
     cfg = tiny(load_config('upernet_ghostnet-1.0x_8xb2-160k_ade20k-512x512.py'), demo_root,
                str(tmp_path))
     cfg.model.backbone.init_cfg = None
+    crop = (128, 128)
+    cfg.model.data_preprocessor.size = crop
+    for transform in cfg.train_dataloader.dataset.pipeline:
+        if transform.type == 'RandomResize':
+            transform.scale = (512, 128)
+        elif transform.type == 'RandomCrop':
+            transform.crop_size = crop
+    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg.train_cfg.val_interval = 2
     backbone_bns = [m for m in build_model(cfg).backbone.modules() if isinstance(m, _BatchNorm)]
     synced = convert_sync_batchnorm(build_model(cfg), cfg.sync_bn)
     assert backbone_bns and len(backbone_bns) == sum(
