@@ -147,6 +147,7 @@ FAMILY_CONFIGS = {
 }
 
 
+@pytest.mark.cpu_matrix
 @pytest.mark.parametrize('config', sorted(FAMILY_CONFIGS))
 def test_config_loads_official_weights_from_the_hub_cache(config, torch_home, reference,
                                                           official_state_dict):
