@@ -126,8 +126,27 @@ def message(config, missing):
     return '\n'.join(lines)
 
 
-def check_or_exit(cfg, phase, config):
-    """Ends the process with :func:`message` (exit status 2, no traceback) when data is missing."""
+def check_or_exit(cfg, phase, config, classes_from_data=False):
+    """Ends the process with one message (exit status 1, no traceback) when data is missing
+    (:func:`message`), unreadable, or when its categories and the config's classes disagree
+    (:func:`mmghost.classes.category_message`). With ``classes_from_data``, the categories of
+    the data become the classes first (:func:`mmghost.classes.set_classes`)."""
+    from mmengine.logging import print_log
+
+    from .classes import DataError, category_message, classes_from_data as read, set_classes
     missing = missing_data(cfg, phase)
     if missing:
         raise SystemExit(message(config, missing)) from None
+    try:
+        if classes_from_data:
+            classes, warnings = read(cfg, phase)
+            changed = set_classes(cfg, classes)
+            print_log(f'--classes-from-data: {len(classes)} classes {list(classes)}, set as '
+                      + ', '.join(changed), logger='current')
+            for warning in warnings:
+                print_log(warning, logger='current', level=30)
+        problem = category_message(cfg, phase, config)
+    except DataError as error:
+        raise SystemExit(str(error)) from None
+    if problem:
+        raise SystemExit(problem)

@@ -75,12 +75,18 @@ def build_task_model(task, model_cfg):
 
 def add_common_arguments(parser):
     """Adds what tools/train.py and tools/test.py share: ``--work-dir``, ``--data-root``,
-    ``--cfg-options``, ``--launcher`` and ``--local-rank`` (mmdet's spelling and help)."""
+    ``--classes-from-data``, ``--cfg-options``, ``--launcher`` and ``--local-rank`` (mmdet's
+    spelling and help)."""
     from mmengine.config import DictAction
     parser.add_argument('--work-dir', help='the dir to save logs, models and metrics')
     parser.add_argument(
         '--data-root', help="the dataset folder (e.g. COCO's, which holds annotations/ and "
         "train2017/): the data_root of every dataloader, and the evaluators' ann_file")
+    parser.add_argument(
+        '--classes-from-data', action='store_true',
+        help="the categories of the COCO-format annotation files become the classes: "
+        "metainfo.classes of every dataset and num_classes of every head (without it, data "
+        "whose categories differ from the config's classes stops the run)")
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override some settings in the used config, the key-value pair in xxx=yyy '

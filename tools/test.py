@@ -1,7 +1,8 @@
 """Tests (evaluates) a checkpoint on a config's test set, like mmdet's tools/test.py.
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--data-root DIR] [--out FILE] [--show]
-                         [--show-dir DIR] [--tta] [--cfg-options KEY=VALUE ...]
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--data-root DIR]
+                         [--classes-from-data] [--out FILE] [--show] [--show-dir DIR] [--tta]
+                         [--cfg-options KEY=VALUE ...]
                          [--launcher none|pytorch|slurm|mpi]
 
 The task (mmdet, mmseg or mmpretrain) is read from the config's ``default_scope``; the metrics
@@ -54,7 +55,8 @@ def main(argv=None):
     args = parse_args(argv)
 
     cfg = load_config(args)
-    check_or_exit(cfg, 'test', args.config)  # the data is on disk, or one short message
+    # the data is on disk and fits the classes (or becomes them), or one short message
+    check_or_exit(cfg, 'test', args.config, args.classes_from_data)
     cfg.load_from = args.checkpoint
     task = setup_task(cfg)
 

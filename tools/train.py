@@ -1,6 +1,7 @@
 """Trains a detector (mmdet) or segmentor (mmseg) from a config, like mmdet's tools/train.py.
 
-    python tools/train.py CONFIG [--work-dir DIR] [--data-root DIR] [--resume [CKPT]] [--amp]
+    python tools/train.py CONFIG [--work-dir DIR] [--data-root DIR] [--classes-from-data]
+                          [--resume [CKPT]] [--amp]
                           [--auto-scale-lr] [--cfg-options KEY=VALUE ...]
                           [--launcher none|pytorch|slurm|mpi]
 
@@ -40,7 +41,8 @@ def main(argv=None):
     args = parse_args(argv)
 
     cfg = load_config(args)
-    check_or_exit(cfg, 'train', args.config)  # the data is on disk, or one short message
+    # the data is on disk and fits the classes (or becomes them), or one short message
+    check_or_exit(cfg, 'train', args.config, args.classes_from_data)
 
     if args.amp:
         optim_type = cfg.optim_wrapper.get('type', 'OptimWrapper')

@@ -1,0 +1,166 @@
+"""A user's COCO-format data: its categories against the config's classes (the preflight stops a
+run that would drop annotations or predict classes the data lacks) and ``--classes-from-data``
+(the data's categories become every dataset's classes and every head's ``num_classes``)."""
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from mmengine.config import Config
+
+from mmghost.classes import (DataError, category_diff, category_message, classes_from_data,
+                             coco_categories, set_classes)
+from mmghost.demo import make_demo_dataset
+from mmghost.preflight import set_data_root
+from tests.conftest import REPO_ROOT, config_path, load_config
+
+DEMO_CONFIG = config_path('demo/retinanet_pvig-s_fpn_demo.py')
+# the demo's shapes renamed: names that are not COCO's, ids from 7, and a fourth category
+# without any annotation
+RENAMED = {'circle': 'apple', 'square': 'pear', 'triangle': 'quince'}
+EMPTY = 'medlar'
+
+
+def rename_categories(ann_file, names, first_id=7, empty=None):
+    """The annotation file with its categories renamed (``names``: old -> new; an old name
+    missing from ``names`` keeps its name), their ids moved to start at ``first_id`` (so not
+    contiguous from 1), and optionally a category ``empty`` that no annotation uses."""
+    with open(ann_file) as f:
+        content = json.load(f)
+    new_id = {c['id']: first_id + i for i, c in enumerate(content['categories'])}
+    for category in content['categories']:
+        category['id'] = new_id[category['id']]
+        category['name'] = names.get(category['name'], category['name'])
+    if empty:
+        content['categories'].append(dict(id=first_id + 10, name=empty, supercategory='fruit'))
+    for annotation in content['annotations']:
+        annotation['category_id'] = new_id[annotation['category_id']]
+    with open(ann_file, 'w') as f:
+        json.dump(content, f)
+
+
+@pytest.fixture(scope='module')
+def fruit(tmp_path_factory):
+    """Demo images in the demo's COCO layout, with fruit categories (ids 7-9, 17 empty)."""
+    root = tmp_path_factory.mktemp('fruit')
+    make_demo_dataset(root, num_train=6, num_val=2, seed=0)  # every shape in training
+    for split in ('train', 'val'):
+        rename_categories(root / 'coco' / 'annotations' / f'instances_{split}.json', RENAMED,
+                          empty=EMPTY)
+    return root / 'coco'
+
+
+def demo_config_on(data_root):
+    cfg = Config.fromfile(DEMO_CONFIG)
+    set_data_root(cfg, str(data_root))
+    return cfg
+
+
+def test_categories_are_read_in_file_order(fruit):
+    assert coco_categories(fruit / 'annotations' / 'instances_train.json') == [
+        'apple', 'pear', 'quince', EMPTY]
+
+
+@pytest.mark.parametrize('content,message', [
+    ('{"images": [', 'Cannot read the annotation file'),
+    ('{"images": [], "annotations": []}', 'lists no categories'),
+    ('{"categories": [{"id": 1, "name": "a"}, {"id": 2, "name": "a"}]}',
+     r"names a category twice: \['a'\]"),
+])
+def test_unusable_annotation_files_are_named(tmp_path, content, message):
+    path = tmp_path / 'instances.json'
+    path.write_text(content)
+    with pytest.raises(DataError, match=message) as error:
+        coco_categories(path)
+    assert str(path) in str(error.value)
+
+
+def test_diff_names_what_would_be_dropped_and_what_the_data_lacks(fruit):
+    differences = category_diff(demo_config_on(fruit), 'train')
+    assert [d['file'] for d in differences] == [
+        str(fruit / 'annotations' / f'instances_{split}.json') for split in ('train', 'val')]
+    train = differences[0]
+    assert list(train['only_in_data']) == ['apple', 'pear', 'quince', EMPTY]
+    assert train['only_in_data'][EMPTY] == 0 and train['only_in_data']['apple'] > 0
+    assert train['only_in_config'] == ['circle', 'square', 'triangle']
+    text = category_message(demo_config_on(fruit), 'train', 'demo.py')
+    assert 'their annotations would be dropped): apple (' in text
+    assert 'not in the data (the model would predict them): circle, square, triangle' in text
+    assert '--classes-from-data' in text
+
+
+def test_a_coco_config_on_coco_names_has_no_diff(tmp_path):
+    make_demo_dataset(tmp_path, num_train=2, num_val=2, seed=0)
+    assert category_diff(demo_config_on(tmp_path / 'coco'), 'train') == []
+
+
+@pytest.mark.parametrize('config,heads', [
+    ('retinanet_pvig_s_coco.py', ['model.bbox_head.num_classes']),
+    ('mask-rcnn_pvig-s_fpn_1x_coco.py',
+     ['model.roi_head.bbox_head.num_classes', 'model.roi_head.mask_head.num_classes']),
+    ('yolox_pvig-s_8xb8-300e_coco.py', ['model.bbox_head.num_classes']),
+])
+def test_classes_reach_every_dataset_and_every_head_but_the_rpn(config, heads):
+    cfg = load_config(config)
+    changed = set_classes(cfg, ('apple', 'pear'))
+    assert [c for c in changed if c.startswith('model.')] == heads
+    for head in heads:
+        node = cfg
+        for key in head.split('.')[:-1]:
+            node = node[key]
+        assert node['num_classes'] == 2
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        dataset = cfg[loader].dataset
+        while 'dataset' in dataset:  # YOLOX's MultiImageMixDataset
+            dataset = dataset.dataset
+        assert dataset.metainfo['classes'] == ('apple', 'pear')
+    if 'rpn_head' in cfg.model:
+        assert 'num_classes' not in cfg.model.rpn_head or cfg.model.rpn_head.num_classes == 1
+
+
+def test_classes_from_data_keep_the_empty_category_with_a_warning(fruit):
+    classes, warnings = classes_from_data(demo_config_on(fruit), 'train')
+    assert classes == ('apple', 'pear', 'quince', EMPTY)
+    assert warnings == [f"{fruit / 'annotations' / 'instances_train.json'}: no annotation of "
+                        f"['{EMPTY}']; kept as classes"]
+
+
+def test_training_and_validation_files_must_list_the_same_categories(tmp_path):
+    make_demo_dataset(tmp_path, num_train=2, num_val=2, seed=0)
+    rename_categories(tmp_path / 'coco' / 'annotations' / 'instances_val.json', {'circle': 'fig'})
+    with pytest.raises(DataError, match='list different categories'):
+        classes_from_data(demo_config_on(tmp_path / 'coco'), 'train')
+
+
+def train(data_root, work_dir, *flags):
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT)
+    return subprocess.run(
+        [sys.executable, 'tools/train.py', DEMO_CONFIG, '--data-root', str(data_root),
+         '--work-dir', str(work_dir), *flags, '--cfg-options', 'train_cfg.max_epochs=1',
+         'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+         'train_dataloader.persistent_workers=False', 'val_dataloader.num_workers=0',
+         'val_dataloader.persistent_workers=False', 'model.test_cfg.score_thr=0.0',
+         'model.test_cfg.min_bbox_size=-1', 'default_hooks.logger.interval=1'],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_partial_overlap_stops_without_the_flag_and_trains_with_it(tmp_path):
+    """Two of the three categories keep the config's names: without the flag the run would
+    train on those two and drop the third's boxes, so it stops before the runner; with
+    ``--classes-from-data`` it trains on all three and evaluates."""
+    make_demo_dataset(tmp_path, num_train=4, num_val=2, seed=0)
+    for split in ('train', 'val'):
+        rename_categories(tmp_path / 'coco' / 'annotations' / f'instances_{split}.json',
+                          {'triangle': 'quince'})
+    stopped = train(tmp_path / 'coco', tmp_path / 'stopped')
+    assert stopped.returncode == 1, stopped.stderr[-3000:]
+    assert 'Traceback' not in stopped.stderr
+    assert re.search(r'in the data, not in the classes \(their annotations would be dropped\): '
+                     r'quince \(\d+\)', stopped.stderr), stopped.stderr[-3000:]
+    trained = train(tmp_path / 'coco', tmp_path / 'trained', '--classes-from-data')
+    output = trained.stdout + trained.stderr
+    assert trained.returncode == 0, output[-4000:]
+    assert "--classes-from-data: 3 classes ['circle', 'square', 'quince']" in output
+    assert re.search(r'Epoch\(val\).*coco/bbox_mAP: -?\d', output), output[-3000:]
