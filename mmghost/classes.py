@@ -188,3 +188,21 @@ def category_message(cfg, phase, config):
               'metainfo.classes on every dataset',
               "  and num_classes on every head), or set them in the config's metainfo and heads."]
     return '\n'.join(lines)
+
+
+def checkpoint_classes(checkpoint):
+    """The classes a local checkpoint was trained with (``meta.dataset_meta.classes``, which
+    mmengine's ``CheckpointHook`` saves), or ``None`` (not a local file, or no classes)."""
+    if not osp.isfile(str(checkpoint)):
+        return None
+    from .checkpoint import read_checkpoint_file
+    content = read_checkpoint_file(str(checkpoint), map_location='cpu')
+    meta = content.get('meta') if isinstance(content, dict) else None
+    classes = ((meta or {}).get('dataset_meta') or {}).get('classes')
+    return tuple(classes) if classes else None
+
+
+def run_classes(cfg, phase):
+    """The classes the run's COCO-format datasets keep (the first dataset's), or ``None``."""
+    first = next(iter(_coco_datasets(cfg, phase)), None)
+    return config_classes(first[1]) if first else None

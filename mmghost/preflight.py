@@ -126,27 +126,38 @@ def message(config, missing):
     return '\n'.join(lines)
 
 
-def check_or_exit(cfg, phase, config, classes_from_data=False):
+def check_or_exit(cfg, phase, config, classes_from_data=False, checkpoint=None):
     """Ends the process with one message (exit status 1, no traceback) when data is missing
     (:func:`message`), unreadable, or when its categories and the config's classes disagree
-    (:func:`mmghost.classes.category_message`). With ``classes_from_data``, the categories of
-    the data become the classes first (:func:`mmghost.classes.set_classes`)."""
+    (:func:`mmghost.classes.category_message`).
+
+    The classes are set first (:func:`mmghost.classes.set_classes`) from the data's categories
+    with ``classes_from_data``, else from a detection ``checkpoint``'s ``meta.dataset_meta``
+    when they differ from the config's (a model trained with ``--classes-from-data``).
+    """
     from mmengine.logging import print_log
 
-    from .classes import DataError, category_message, classes_from_data as read, set_classes
+    from . import classes as run
     missing = missing_data(cfg, phase)
     if missing:
         raise SystemExit(message(config, missing)) from None
     try:
+        source, classes, warnings = None, None, []
         if classes_from_data:
-            classes, warnings = read(cfg, phase)
-            changed = set_classes(cfg, classes)
-            print_log(f'--classes-from-data: {len(classes)} classes {list(classes)}, set as '
+            source, (classes, warnings) = '--classes-from-data', run.classes_from_data(cfg, phase)
+        elif checkpoint is not None and run.run_classes(cfg, phase) is not None:
+            classes = run.checkpoint_classes(checkpoint)
+            if classes == run.run_classes(cfg, phase):
+                classes = None
+            source = f"the classes of {checkpoint} (meta.dataset_meta)"
+        if classes is not None:
+            changed = run.set_classes(cfg, classes)
+            print_log(f'{source}: {len(classes)} classes {list(classes)}, set as '
                       + ', '.join(changed), logger='current')
-            for warning in warnings:
-                print_log(warning, logger='current', level=30)
-        problem = category_message(cfg, phase, config)
-    except DataError as error:
+        for warning in warnings:
+            print_log(warning, logger='current', level=30)
+        problem = run.category_message(cfg, phase, config)
+    except run.DataError as error:
         raise SystemExit(str(error)) from None
     if problem:
         raise SystemExit(problem)

@@ -149,7 +149,8 @@ def train(data_root, work_dir, *flags):
 def test_partial_overlap_stops_without_the_flag_and_trains_with_it(tmp_path):
     """Two of the three categories keep the config's names: without the flag the run would
     train on those two and drop the third's boxes, so it stops before the runner; with
-    ``--classes-from-data`` it trains on all three and evaluates."""
+    ``--classes-from-data`` it trains on all three and evaluates, and tools/test.py evaluates
+    the checkpoint with the classes it was trained with."""
     make_demo_dataset(tmp_path, num_train=4, num_val=2, seed=0)
     for split in ('train', 'val'):
         rename_categories(tmp_path / 'coco' / 'annotations' / f'instances_{split}.json',
@@ -164,3 +165,16 @@ def test_partial_overlap_stops_without_the_flag_and_trains_with_it(tmp_path):
     assert trained.returncode == 0, output[-4000:]
     assert "--classes-from-data: 3 classes ['circle', 'square', 'quince']" in output
     assert re.search(r'Epoch\(val\).*coco/bbox_mAP: -?\d', output), output[-3000:]
+    # tools/test.py takes the classes from the checkpoint's meta.dataset_meta
+    checkpoint = tmp_path / 'trained' / 'epoch_1.pth'
+    tested = subprocess.run(
+        [sys.executable, 'tools/test.py', DEMO_CONFIG, str(checkpoint), '--data-root',
+         str(tmp_path / 'coco'), '--work-dir', str(tmp_path / 'tested'), '--cfg-options',
+         'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False',
+         'model.test_cfg.score_thr=0.0', 'model.test_cfg.min_bbox_size=-1'],
+        cwd=REPO_ROOT, env=dict(os.environ, PYTHONPATH=REPO_ROOT), capture_output=True,
+        text=True, timeout=600)
+    output = tested.stdout + tested.stderr
+    assert tested.returncode == 0, output[-4000:]
+    assert f"the classes of {checkpoint} (meta.dataset_meta): 3 classes" in output
+    assert re.search(r'Epoch\(test\).*coco/bbox_mAP: -?\d', output), output[-3000:]

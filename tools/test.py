@@ -5,6 +5,9 @@
                          [--cfg-options KEY=VALUE ...]
                          [--launcher none|pytorch|slurm|mpi]
 
+A detection checkpoint trained on other classes than the config's (``tools/train.py
+--classes-from-data``) is tested with its own, from its ``meta.dataset_meta``.
+
 The task (mmdet, mmseg or mmpretrain) is read from the config's ``default_scope``; the metrics
 are logged as mmdet/mmseg/mmpretrain do. Multi-process: ``tools/dist_test.sh CONFIG CHECKPOINT
 NUM_PROCS [args]``. CHECKPOINT is a local path or a URL (read through the torch hub cache).
@@ -56,7 +59,7 @@ def main(argv=None):
 
     cfg = load_config(args)
     # the data is on disk and fits the classes (or becomes them), or one short message
-    check_or_exit(cfg, 'test', args.config, args.classes_from_data)
+    check_or_exit(cfg, 'test', args.config, args.classes_from_data, args.checkpoint)
     cfg.load_from = args.checkpoint
     task = setup_task(cfg)
 
