@@ -111,6 +111,49 @@ def set_data_root(cfg, root):
                 metric['ann_file'] = osp.join(root, path[len(old):].lstrip('/'))
 
 
+#: ``--ann-files`` / ``--img-dirs`` split name -> the dataloader and evaluator it sets
+SPLITS = {'train': ('train_dataloader', None), 'val': ('val_dataloader', 'val_evaluator'),
+          'test': ('test_dataloader', 'test_evaluator')}
+
+
+def set_split_paths(cfg, ann_files=None, img_dirs=None):
+    """``--ann-files`` / ``--img-dirs``: the annotation file and image folder of each split of
+    the COCO-format datasets (relative to their ``data_root``, as in the configs), for exports
+    in other layouts than COCO 2017's (``annotations/train.json`` + ``images/``). ``val`` sets
+    the test split too unless ``test`` is given (mmdet's configs test on the val set); the
+    evaluators' ``ann_file`` follow.
+
+    Raises:
+        ValueError: a split name other than ``train``, ``val`` and ``test``.
+    """
+    ann_files, img_dirs = dict(ann_files or {}), dict(img_dirs or {})
+    for option, values in (('--ann-files', ann_files), ('--img-dirs', img_dirs)):
+        unknown = sorted(set(values) - set(SPLITS))
+        if unknown:
+            raise ValueError(f'{option}: unknown split {unknown}; give SPLIT=PATH with SPLIT '
+                             f'one of {list(SPLITS)}')
+        if 'val' in values:
+            values.setdefault('test', values['val'])
+    for split, (loader_name, evaluator_name) in SPLITS.items():
+        loader = cfg.get(loader_name)
+        if not loader or (split not in ann_files and split not in img_dirs):
+            continue
+        for dataset in _datasets(loader['dataset']):
+            if dataset.get('type') != 'CocoDataset':
+                continue
+            if split in ann_files:
+                dataset['ann_file'] = ann_files[split]
+                evaluator = cfg.get(evaluator_name) if evaluator_name else None
+                for metric in (evaluator if isinstance(evaluator, (list, tuple)) else
+                               [evaluator]):
+                    if metric and metric.get('ann_file'):
+                        metric['ann_file'] = osp.join(dataset.get('data_root') or '',
+                                                      ann_files[split])
+            if split in img_dirs:
+                dataset['data_prefix'] = dict(dataset.get('data_prefix') or {},
+                                              img=img_dirs[split])
+
+
 def message(config, missing):
     """The one message printed instead of a traceback."""
     lines = [f'The data of {config} is not on disk:']

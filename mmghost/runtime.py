@@ -75,13 +75,22 @@ def build_task_model(task, model_cfg):
 
 def add_common_arguments(parser):
     """Adds what tools/train.py and tools/test.py share: ``--work-dir``, ``--data-root``,
-    ``--classes-from-data``, ``--cfg-options``, ``--launcher`` and ``--local-rank`` (mmdet's
-    spelling and help)."""
+    ``--ann-files``, ``--img-dirs``, ``--classes-from-data``, ``--cfg-options``, ``--launcher``
+    and ``--local-rank`` (mmdet's spelling and help)."""
     from mmengine.config import DictAction
     parser.add_argument('--work-dir', help='the dir to save logs, models and metrics')
     parser.add_argument(
         '--data-root', help="the dataset folder (e.g. COCO's, which holds annotations/ and "
         "train2017/): the data_root of every dataloader, and the evaluators' ann_file")
+    parser.add_argument(
+        '--ann-files', nargs='+', action=DictAction, metavar='SPLIT=FILE',
+        help='the annotation file of each split (train, val, test; val sets test too) under '
+        'the data root, for COCO-format data in another layout than COCO 2017\'s, e.g. '
+        'train=annotations/train.json val=annotations/val.json')
+    parser.add_argument(
+        '--img-dirs', nargs='+', action=DictAction, metavar='SPLIT=DIR',
+        help='the image folder of each split under the data root, e.g. train=images/ '
+        'val=images/')
     parser.add_argument(
         '--classes-from-data', action='store_true',
         help="the categories of the COCO-format annotation files become the classes: "
@@ -104,8 +113,9 @@ def load_config(args):
     """The config of ``args.config`` with the common arguments applied.
 
     Sets ``LOCAL_RANK`` from ``--local-rank`` when the launcher did not, the launcher, the
-    ``--data-root`` (:func:`mmghost.preflight.set_data_root`), the ``--cfg-options`` and the work
-    dir (CLI > config > ``./work_dirs/<config name>``).
+    ``--data-root`` (:func:`mmghost.preflight.set_data_root`), ``--ann-files`` / ``--img-dirs``
+    (:func:`mmghost.preflight.set_split_paths`), the ``--cfg-options`` and the work dir (CLI >
+    config > ``./work_dirs/<config name>``).
     """
     from mmengine.config import Config
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -114,6 +124,12 @@ def load_config(args):
     if getattr(args, 'data_root', None) is not None:
         from mmghost.preflight import set_data_root
         set_data_root(cfg, args.data_root)
+    if getattr(args, 'ann_files', None) or getattr(args, 'img_dirs', None):
+        from mmghost.preflight import set_split_paths
+        try:
+            set_split_paths(cfg, args.ann_files, args.img_dirs)
+        except ValueError as error:
+            raise SystemExit(str(error)) from None
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:

@@ -13,7 +13,7 @@ from mmengine.config import Config
 from mmghost.classes import (DataError, category_diff, category_message, classes_from_data,
                              coco_categories, set_classes)
 from mmghost.demo import make_demo_dataset
-from mmghost.preflight import set_data_root
+from mmghost.preflight import set_data_root, set_split_paths
 from tests.conftest import REPO_ROOT, config_path, load_config
 
 DEMO_CONFIG = config_path('demo/retinanet_pvig-s_fpn_demo.py')
@@ -134,6 +134,35 @@ def test_training_and_validation_files_must_list_the_same_categories(tmp_path):
         classes_from_data(demo_config_on(tmp_path / 'coco'), 'train')
 
 
+def export_layout(coco_root, root):
+    """The demo's COCO files as a labelling tool exports them: ``images/`` (both splits) and
+    ``annotations/{train,val}.json``; returns the ``--ann-files`` / ``--img-dirs`` flags."""
+    (root / 'annotations').mkdir(parents=True)
+    (root / 'images').mkdir()
+    for split in ('train', 'val'):
+        for image in (coco_root / split).iterdir():
+            image.rename(root / 'images' / image.name)
+        (coco_root / 'annotations' / f'instances_{split}.json').rename(
+            root / 'annotations' / f'{split}.json')
+    return ['--ann-files', 'train=annotations/train.json', 'val=annotations/val.json',
+            '--img-dirs', 'train=images/', 'val=images/']
+
+
+def test_split_paths_follow_the_flags_and_refuse_unknown_splits(fruit):
+    cfg = demo_config_on('/data/fruit')
+    set_split_paths(cfg, dict(train='annotations/train.json', val='annotations/val.json'),
+                    dict(train='images/', val='images/'))
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        split = 'train' if loader.startswith('train') else 'val'
+        assert cfg[loader].dataset.ann_file == f'annotations/{split}.json'
+        assert cfg[loader].dataset.data_prefix.img == 'images/'
+    assert cfg.val_evaluator.ann_file == cfg.test_evaluator.ann_file == \
+        '/data/fruit/annotations/val.json'
+    with pytest.raises(ValueError, match=r"--img-dirs: unknown split \['valid'\]; give "
+                                         r"SPLIT=PATH with SPLIT one of \['train', 'val', "):
+        set_split_paths(cfg, img_dirs=dict(valid='images/'))
+
+
 def train(data_root, work_dir, *flags):
     env = dict(os.environ, PYTHONPATH=REPO_ROOT)
     return subprocess.run(
@@ -147,20 +176,23 @@ def train(data_root, work_dir, *flags):
 
 
 def test_partial_overlap_stops_without_the_flag_and_trains_with_it(tmp_path):
-    """Two of the three categories keep the config's names: without the flag the run would
-    train on those two and drop the third's boxes, so it stops before the runner; with
-    ``--classes-from-data`` it trains on all three and evaluates, and tools/test.py evaluates
-    the checkpoint with the classes it was trained with."""
+    """An export's layout (``--ann-files``, ``--img-dirs``) whose categories keep two of the
+    config's three names: without the flag the run would train on those two and drop the
+    third's boxes, so it stops before the runner; with ``--classes-from-data`` it trains on
+    all three and evaluates, and tools/test.py evaluates the checkpoint with the classes it was
+    trained with."""
     make_demo_dataset(tmp_path, num_train=4, num_val=2, seed=0)
     for split in ('train', 'val'):
         rename_categories(tmp_path / 'coco' / 'annotations' / f'instances_{split}.json',
                           {'triangle': 'quince'})
-    stopped = train(tmp_path / 'coco', tmp_path / 'stopped')
+    data = tmp_path / 'export'
+    layout = export_layout(tmp_path / 'coco', data)
+    stopped = train(data, tmp_path / 'stopped', *layout)
     assert stopped.returncode == 1, stopped.stderr[-3000:]
     assert 'Traceback' not in stopped.stderr
     assert re.search(r'in the data, not in the classes \(their annotations would be dropped\): '
                      r'quince \(\d+\)', stopped.stderr), stopped.stderr[-3000:]
-    trained = train(tmp_path / 'coco', tmp_path / 'trained', '--classes-from-data')
+    trained = train(data, tmp_path / 'trained', *layout, '--classes-from-data')
     output = trained.stdout + trained.stderr
     assert trained.returncode == 0, output[-4000:]
     assert "--classes-from-data: 3 classes ['circle', 'square', 'quince']" in output
@@ -169,7 +201,7 @@ def test_partial_overlap_stops_without_the_flag_and_trains_with_it(tmp_path):
     checkpoint = tmp_path / 'trained' / 'epoch_1.pth'
     tested = subprocess.run(
         [sys.executable, 'tools/test.py', DEMO_CONFIG, str(checkpoint), '--data-root',
-         str(tmp_path / 'coco'), '--work-dir', str(tmp_path / 'tested'), '--cfg-options',
+         str(data), *layout, '--work-dir', str(tmp_path / 'tested'), '--cfg-options',
          'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False',
          'model.test_cfg.score_thr=0.0', 'model.test_cfg.min_bbox_size=-1'],
         cwd=REPO_ROOT, env=dict(os.environ, PYTHONPATH=REPO_ROOT), capture_output=True,
