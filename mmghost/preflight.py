@@ -171,16 +171,18 @@ def message(config, missing):
 
 def check_or_exit(cfg, phase, config, classes_from_data=False, checkpoint=None):
     """Ends the process with one message (exit status 1, no traceback) when data is missing
-    (:func:`message`), unreadable, or when its categories and the config's classes disagree
-    (:func:`mmghost.classes.category_message`).
+    (:func:`message`), unreadable, when its categories and the config's classes disagree
+    (:func:`mmghost.coco_data.category_message`), or when its content cannot be trained or
+    evaluated on (:func:`mmghost.coco_data.content_problems`: no images, nothing to train on,
+    masks missing, image files missing); the content's lesser problems are logged as warnings.
 
-    The classes are set first (:func:`mmghost.classes.set_classes`) from the data's categories
+    The classes are set first (:func:`mmghost.coco_data.set_classes`) from the data's categories
     with ``classes_from_data``, else from a detection ``checkpoint``'s ``meta.dataset_meta``
     when they differ from the config's (a model trained with ``--classes-from-data``).
     """
     from mmengine.logging import print_log
 
-    from . import classes as run
+    from . import coco_data as run
     missing = missing_data(cfg, phase)
     if missing:
         raise SystemExit(message(config, missing)) from None
@@ -197,10 +199,16 @@ def check_or_exit(cfg, phase, config, classes_from_data=False, checkpoint=None):
             changed = run.set_classes(cfg, classes)
             print_log(f'{source}: {len(classes)} classes {list(classes)}, set as '
                       + ', '.join(changed), logger='current')
-        for warning in warnings:
-            print_log(warning, logger='current', level=30)
         problem = run.category_message(cfg, phase, config)
+        if problem is None:
+            errors, found = run.content_problems(cfg, phase)
+            warnings += found
+            if errors:
+                problem = '\n'.join([f'The data of {config} cannot be used as it is:',
+                                      *(f'  {error}' for error in errors)])
     except run.DataError as error:
         raise SystemExit(str(error)) from None
     if problem:
         raise SystemExit(problem)
+    for warning in warnings:
+        print_log(warning, logger='current', level=30)

@@ -10,7 +10,7 @@ import sys
 import pytest
 from mmengine.config import Config
 
-from mmghost.classes import (DataError, category_diff, category_message, classes_from_data,
+from mmghost.coco_data import (DataError, category_diff, category_message, classes_from_data,
                              coco_categories, set_classes)
 from mmghost.demo import make_demo_dataset
 from mmghost.preflight import set_data_root, set_split_paths
@@ -66,8 +66,9 @@ def test_categories_are_read_in_file_order(fruit):
 @pytest.mark.parametrize('content,message', [
     ('{"images": [', 'Cannot read the annotation file'),
     ('{"images": [], "annotations": []}', 'lists no categories'),
-    ('{"categories": [{"id": 1, "name": "a"}, {"id": 2, "name": "a"}]}',
-     r"names a category twice: \['a'\]"),
+    ('{"images": [], "categories": [{"id": 1, "name": "a"}]}', 'has no "annotations" list'),
+    ('{"images": [], "annotations": [], "categories": [{"id": 1, "name": "a"}, '
+     '{"id": 2, "name": "a"}]}', r"names a category twice: \['a'\]"),
 ])
 def test_unusable_annotation_files_are_named(tmp_path, content, message):
     path = tmp_path / 'instances.json'
@@ -210,3 +211,96 @@ def test_partial_overlap_stops_without_the_flag_and_trains_with_it(tmp_path):
     assert tested.returncode == 0, output[-4000:]
     assert f"the classes of {checkpoint} (meta.dataset_meta): 3 classes" in output
     assert re.search(r'Epoch\(test\).*coco/bbox_mAP: -?\d', output), output[-3000:]
+
+
+# ---------------------------------------------------------------------------- bad data
+def content(**changes):
+    """Two 100x80 images (``a.jpg``, ``b.jpg``), a box each, categories 1 and 2."""
+    base = dict(
+        images=[dict(id=1, file_name='a.jpg', width=100, height=80),
+                dict(id=2, file_name='b.jpg', width=100, height=80)],
+        annotations=[dict(id=1, image_id=1, category_id=1, bbox=[10, 10, 20, 20], iscrowd=0,
+                          segmentation=[[10, 10, 30, 10, 30, 30]]),
+                     dict(id=2, image_id=2, category_id=2, bbox=[50, 40, 30, 30], iscrowd=0,
+                          segmentation=[[50, 40, 80, 40, 80, 70]])],
+        categories=[dict(id=1, name='apple'), dict(id=2, name='pear')])
+    base.update(changes)
+    return base
+
+
+@pytest.fixture
+def image_dir(tmp_path):
+    from PIL import Image
+    for name in ('a.jpg', 'b.jpg'):
+        Image.new('RGB', (100, 80)).save(tmp_path / name)
+    return tmp_path
+
+
+def problems(image_dir, data, kept=('apple', 'pear'), training=True, masks=False):
+    from mmghost.coco_data import file_problems
+    return file_problems(data, 'ann.json', str(image_dir), set(kept), training, masks)
+
+
+def test_good_data_has_no_problem(image_dir):
+    assert problems(image_dir, content(), masks=True) == ([], [])
+
+
+@pytest.mark.parametrize('data,kept,masks,error', [
+    (content(images=[]), ('apple', 'pear'), False, 'ann.json holds no image'),
+    (content(), ('fig', ), False, r"no image has an annotation of the classes \['fig'\]: "
+                                  'nothing to train on'),
+    (content(annotations=[dict(id=1, image_id=1, category_id=5, bbox=[1, 1, 5, 5]),
+                          dict(id=2, image_id=2, category_id=2, bbox=[1, 1, 5, 5])]),
+     ('apple', 'pear'), False, '1 annotations have a category_id that no category has'),
+    (content(annotations=[dict(id=1, image_id=1, category_id=1, bbox=[1, 1, 5, 5]),
+                          dict(id=2, image_id=2, category_id=2, bbox=[1, 1, 5, 5],
+                               segmentation=[[1, 1, 5, 1, 5, 5]])]),
+     ('apple', 'pear'), True, r'1 of 2 annotations have no "segmentation", which the config '
+                              r'\(Mask R-CNN\) trains on'),
+])
+def test_data_that_cannot_train_is_an_error(image_dir, data, kept, masks, error):
+    errors, _ = problems(image_dir, data, kept, masks=masks)
+    assert len(errors) == 1 and re.search(error, errors[0]), errors
+
+
+def test_missing_image_files_are_counted(image_dir):
+    (image_dir / 'b.jpg').unlink()
+    errors, _ = problems(image_dir, content())
+    assert errors == [f'ann.json: 1 of 2 sampled images are not in {image_dir} (e.g. b.jpg); '
+                      '--img-dirs names the folder']
+
+
+@pytest.mark.parametrize('changes,warning', [
+    (dict(categories=[dict(id=7, name='apple'), dict(id=9, name='pear')],
+          annotations=[dict(id=1, image_id=1, category_id=7, bbox=[1, 1, 5, 5])]),
+     r'category ids \[7, 9\] are not 1..2; fine'),
+    (dict(annotations=[dict(id=1, image_id=1, category_id=1, bbox=[90, 70, 20, 20]),
+                       dict(id=2, image_id=2, category_id=1, bbox=[-5, 0, 20, 20])]),
+     '2 boxes reach outside their image'),
+    (dict(annotations=[dict(id=1, image_id=1, category_id=1, bbox=[1, 1, 5, 5]),
+                       dict(id=2, image_id=2, category_id=1, bbox=[1, 1, 0, 5])]),
+     '1 boxes have no area'),
+])
+def test_data_that_trains_oddly_is_a_warning(image_dir, changes, warning):
+    errors, warnings = problems(image_dir, content(**changes))
+    assert errors == [] and len(warnings) == 1 and re.search(warning, warnings[0]), warnings
+
+
+def test_exif_rotated_images_are_flagged(image_dir):
+    from PIL import Image
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees when decoded: 80x100
+    Image.new('RGB', (100, 80)).save(image_dir / 'a.jpg', exif=exif)
+    _, warnings = problems(image_dir, content())
+    assert warnings == ['ann.json: 1 of 2 sampled images are not the size the file gives them '
+                        '(EXIF rotation applied; e.g. a.jpg): their boxes may not match']
+
+
+def test_the_preflight_stops_on_unusable_content(tmp_path):
+    from mmghost.preflight import check_or_exit
+    make_demo_dataset(tmp_path, num_train=2, num_val=2, seed=0)
+    for image in (tmp_path / 'coco' / 'train').iterdir():
+        image.unlink()
+    with pytest.raises(SystemExit, match=r'The data of demo.py cannot be used as it is:\n  .*'
+                                         r'instances_train.json: 2 of 2 sampled images are not'):
+        check_or_exit(demo_config_on(tmp_path / 'coco'), 'train', 'demo.py')

@@ -1,4 +1,5 @@
-"""The classes of a detection run, read from its COCO-format data and checked against its config.
+"""A detection run's COCO-format data: its annotation files read once, their categories against
+the config's classes, ``--classes-from-data``, and the checks of their content.
 
 mmdet's ``CocoDataset`` keeps only the annotations whose category names are in the config's
 ``metainfo.classes`` (COCO's 80 by default) and numbers the kept ones in the order of the
@@ -11,41 +12,78 @@ its boxes, or on none, without a word. This module:
   (:func:`set_classes`, ``tools/train.py --classes-from-data``). The heads are found by walking
   the model config, not from a list of paths: RetinaNet's and YOLOX's ``bbox_head``, Mask
   R-CNN's ``roi_head.bbox_head`` and ``roi_head.mask_head``, and any other head that declares
-  ``num_classes``. The RPN is class-agnostic and keeps its own.
+  ``num_classes``. The RPN is class-agnostic and keeps its own;
+* checks what the files hold (:func:`content_problems`): images, annotations, boxes inside their
+  images, masks where the pipeline loads them, and a sample of the image files.
 """
+import functools
 import json
+import os
 import os.path as osp
 
 from .preflight import PHASES, _datasets, _remote
 
 #: model config keys whose ``num_classes`` is not the dataset's (class-agnostic proposals)
 CLASS_AGNOSTIC = ('rpn_head', )
+#: how many image files of each annotation file are opened (the first and the last half)
+IMAGE_SAMPLE = 20
 
 
 class DataError(ValueError):
     """Data that a run cannot use as it is; the message says what and which file."""
 
 
-def coco_categories(ann_file):
-    """The category names of a COCO-format annotation file, in the file's order.
+def read_annotations(ann_file):
+    """The content of a COCO-format annotation file (read once per version of the file).
 
     Raises:
-        DataError: the file does not parse, has no ``categories`` or repeats a name.
+        DataError: the file does not parse, lacks the ``images`` / ``annotations`` /
+            ``categories`` lists, or names a category twice.
     """
+    try:
+        return _read(ann_file, os.stat(ann_file).st_mtime_ns)
+    except OSError as error:
+        raise DataError(f'Cannot read the annotation file {ann_file}: {error}') from None
+
+
+@functools.lru_cache(maxsize=8)
+def _read(ann_file, mtime):
     try:
         with open(ann_file, encoding='utf-8') as f:
             content = json.load(f)
     except (OSError, ValueError) as error:
         raise DataError(f'Cannot read the annotation file {ann_file}: {error}') from None
-    categories = content.get('categories') if isinstance(content, dict) else None
-    if not categories:
+    if not isinstance(content, dict) or not content.get('categories'):
         raise DataError(f'{ann_file} lists no categories (COCO format: a "categories" list of '
                         '{"id": ..., "name": ...})')
-    names = [category['name'] for category in categories]
+    for key in ('images', 'annotations'):
+        if not isinstance(content.get(key), list):
+            raise DataError(f'{ann_file} has no "{key}" list (COCO format)')
+    names = [category['name'] for category in content['categories']]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise DataError(f'{ann_file} names a category twice: {repeated}')
-    return names
+    return content
+
+
+def coco_categories(ann_file):
+    """The category names of a COCO-format annotation file, in the file's order.
+
+    Raises:
+        DataError: see :func:`read_annotations`.
+    """
+    return [category['name'] for category in read_annotations(ann_file)['categories']]
+
+
+def annotation_counts(content):
+    """Category name -> number of annotations, for every category of the file (0 included)."""
+    names = {c['id']: c['name'] for c in content['categories']}
+    counts = dict.fromkeys(names.values(), 0)
+    for annotation in content['annotations']:
+        name = names.get(annotation.get('category_id'))
+        if name is not None:
+            counts[name] += 1
+    return counts
 
 
 def _coco_datasets(cfg, phase):
@@ -84,16 +122,10 @@ def category_diff(cfg, phase):
     differences = []
     for _, dataset in _coco_datasets(cfg, phase):
         path = _ann_path(dataset)
-        with open(path, encoding='utf-8') as f:
-            content = json.load(f)
-        names = {c['id']: c['name'] for c in content.get('categories', [])}
+        counts = annotation_counts(read_annotations(path))
         kept = set(config_classes(dataset))
-        counts = {}
-        for annotation in content.get('annotations', []):
-            name = names.get(annotation.get('category_id'))
-            counts[name] = counts.get(name, 0) + 1
-        only_in_data = {name: counts.get(name, 0) for name in names.values() if name not in kept}
-        only_in_config = sorted(kept - set(names.values()))
+        only_in_data = {name: count for name, count in counts.items() if name not in kept}
+        only_in_config = sorted(kept - set(counts))
         if only_in_data or only_in_config:
             differences.append(dict(file=path, only_in_data=only_in_data,
                                     only_in_config=only_in_config))
@@ -156,10 +188,8 @@ def classes_from_data(cfg, phase):
             raise DataError(f'{files[0]} and {other} list different categories (or in another '
                             f'order): {names} against {coco_categories(other)}; the training and '
                             'validation files must list the same categories')
-    with open(files[0], encoding='utf-8') as f:
-        content = json.load(f)
-    used = {annotation.get('category_id') for annotation in content.get('annotations', [])}
-    empty = [c['name'] for c in content['categories'] if c['id'] not in used]
+    counts = annotation_counts(read_annotations(files[0]))
+    empty = [name for name, count in counts.items() if not count]
     warnings = [f'{files[0]}: no annotation of {empty}; kept as classes'] if empty else []
     return tuple(names), warnings
 
@@ -206,3 +236,113 @@ def run_classes(cfg, phase):
     """The classes the run's COCO-format datasets keep (the first dataset's), or ``None``."""
     first = next(iter(_coco_datasets(cfg, phase)), None)
     return config_classes(first[1]) if first else None
+
+
+def _loads_masks(node):
+    """Whether a pipeline loads instance masks (``LoadAnnotations(with_mask=True)``)."""
+    if isinstance(node, dict):
+        if node.get('type') == 'LoadAnnotations' and node.get('with_mask'):
+            return True
+        return any(_loads_masks(value) for value in node.values())
+    if isinstance(node, (list, tuple)):
+        return any(_loads_masks(value) for value in node)
+    return False
+
+
+def _image_size(path):
+    """``(width, height)`` of an image file as decoded, EXIF orientation applied."""
+    from PIL import Image
+    with Image.open(path) as image:
+        width, height = image.size
+        orientation = image.getexif().get(0x0112, 1)  # EXIF Orientation
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+
+
+def _sample(items):
+    half = IMAGE_SAMPLE // 2
+    return items if len(items) <= IMAGE_SAMPLE else items[:half] + items[-half:]
+
+
+def file_problems(content, ann_file, image_dir, kept, training, masks):
+    """What is wrong with one annotation file and its images: ``(errors, warnings)``, each a
+    list of one-line messages with counts.
+
+    Args:
+        content (dict): The file's content (:func:`read_annotations`).
+        ann_file (str): Its path, for the messages.
+        image_dir (str): The folder its ``file_name`` s are relative to.
+        kept (set[str]): The classes the dataset keeps.
+        training (bool): A training set: it needs annotated images.
+        masks (bool): The pipeline loads masks: annotations need ``segmentation``.
+    """
+    errors, warnings = [], []
+    images = content['images']
+    if not images:
+        return [f'{ann_file} holds no image'], []
+    by_id = {image['id']: image for image in images}
+    names = {c['id']: c['name'] for c in content['categories']}
+    usable = [a for a in content['annotations'] if names.get(a.get('category_id')) in kept
+              and not a.get('iscrowd')]
+    if training and not {a['image_id'] for a in usable}:
+        errors.append(f'{ann_file}: no image has an annotation of the classes {sorted(kept)}: '
+                      'nothing to train on')
+    unknown = sum(a.get('category_id') not in names for a in content['annotations'])
+    if unknown:
+        errors.append(f'{ann_file}: {unknown} annotations have a category_id that no category '
+                      'has')
+    ids = sorted(names)
+    if ids != list(range(1, len(ids) + 1)):
+        warnings.append(f'{ann_file}: category ids {ids} are not 1..{len(ids)}; fine: mmdet '
+                        'numbers the classes by the order of the categories')
+    degenerate = outside = 0
+    for annotation in usable:
+        x, y, w, h = annotation['bbox']
+        image = by_id.get(annotation['image_id'], {})
+        if w <= 0 or h <= 0:
+            degenerate += 1
+        elif x < -1 or y < -1 or x + w > image.get('width', x + w) + 1 or \
+                y + h > image.get('height', y + h) + 1:
+            outside += 1
+    if degenerate:
+        warnings.append(f'{ann_file}: {degenerate} boxes have no area (width or height <= 0); '
+                        'mmdet skips them')
+    if outside:
+        warnings.append(f'{ann_file}: {outside} boxes reach outside their image (by more than '
+                        '1 px); they train unclipped')
+    if masks:
+        bare = sum(not a.get('segmentation') for a in usable)
+        if bare:
+            errors.append(f'{ann_file}: {bare} of {len(usable)} annotations have no '
+                          '"segmentation", which the config (Mask R-CNN) trains on')
+    sample = _sample(images)
+    missing = [image for image in sample
+               if not osp.isfile(osp.join(image_dir, image['file_name']))]
+    if missing:
+        errors.append(f'{ann_file}: {len(missing)} of {len(sample)} sampled images are not in '
+                      f'{image_dir} (e.g. {missing[0]["file_name"]}); --img-dirs names the folder')
+    resized = [image['file_name'] for image in sample if image not in missing and
+               'width' in image and _image_size(osp.join(image_dir, image['file_name'])) !=
+               (image['width'], image['height'])]
+    if resized:
+        warnings.append(f'{ann_file}: {len(resized)} of {len(sample)} sampled images are not '
+                        f'the size the file gives them (EXIF rotation applied; e.g. '
+                        f'{resized[0]}): their boxes may not match')
+    return errors, warnings
+
+
+def content_problems(cfg, phase):
+    """:func:`file_problems` of every COCO-format annotation file of the run (each once)."""
+    errors, warnings, seen = [], [], set()
+    for name, dataset in _coco_datasets(cfg, phase):
+        path = _ann_path(dataset)
+        if path in seen:
+            continue
+        seen.add(path)
+        image_dir = osp.join(dataset.get('data_root') or '',
+                             (dataset.get('data_prefix') or {}).get('img', ''))
+        found = file_problems(read_annotations(path), path, image_dir,
+                              set(config_classes(dataset)), name == 'train_dataloader',
+                              _loads_masks(dataset.get('pipeline')))
+        errors += found[0]
+        warnings += found[1]
+    return errors, warnings
