@@ -238,14 +238,14 @@ def run_classes(cfg, phase):
     return config_classes(first[1]) if first else None
 
 
-def _loads_masks(node):
-    """Whether a pipeline loads instance masks (``LoadAnnotations(with_mask=True)``)."""
+def loads_masks(node):
+    """Whether a config part loads instance masks (``LoadAnnotations(with_mask=True)``)."""
     if isinstance(node, dict):
         if node.get('type') == 'LoadAnnotations' and node.get('with_mask'):
             return True
-        return any(_loads_masks(value) for value in node.values())
+        return any(loads_masks(value) for value in node.values())
     if isinstance(node, (list, tuple)):
-        return any(_loads_masks(value) for value in node)
+        return any(loads_masks(value) for value in node)
     return False
 
 
@@ -342,7 +342,7 @@ def content_problems(cfg, phase):
                              (dataset.get('data_prefix') or {}).get('img', ''))
         found = file_problems(read_annotations(path), path, image_dir,
                               set(config_classes(dataset)), name == 'train_dataloader',
-                              _loads_masks(dataset.get('pipeline')))
+                              loads_masks(dataset.get('pipeline')))
         errors += found[0]
         warnings += found[1]
     return errors, warnings

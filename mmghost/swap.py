@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .coco_data import loads_masks
 from .runtime import build_task_model
 
 IMAGENET_NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])
@@ -294,17 +295,6 @@ def swap_backbone(cfg, name, pretrained=True, **backbone_overrides):
 
 
 # ---------------------------------------------------------------------------- validation
-def _loads_masks(node):
-    """Whether a config part loads instance masks (``LoadAnnotations(with_mask=True)``)."""
-    if isinstance(node, dict):
-        if node.get('type') == 'LoadAnnotations' and node.get('with_mask'):
-            return True
-        return any(_loads_masks(v) for v in node.values())
-    if isinstance(node, (list, tuple)):
-        return any(_loads_masks(v) for v in node)
-    return False
-
-
 def _synthetic_batch(task, with_masks, in_channels=3, size=(256, 320)):
     """Two random images with ground truth (boxes and labels, and masks ``with_masks``, for
     mmdet; a label map for mmseg), as a dataloader delivers them."""
@@ -371,7 +361,7 @@ def check_training_step(task, cfg):
         logger.setLevel(level)
     model.train()
     try:
-        batch = _synthetic_batch(task, _loads_masks(cfg.get('train_dataloader', {})),
+        batch = _synthetic_batch(task, loads_masks(cfg.get('train_dataloader', {})),
                                  model_cfg.backbone.get('in_channels', 3))
         data = model.data_preprocessor(batch, True)
         losses = model.loss(data['inputs'], data['data_samples'])
