@@ -11,11 +11,11 @@ optimizer and ``custom_imports``. :func:`swap_backbone` applies them to a ``Conf
 import copy
 import importlib
 import os.path as osp
-from dataclasses import dataclass
 
 import torch
 
 from .coco_data import loads_masks
+from .config_text import Change
 from .runtime import build_task_model
 
 IMAGENET_NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])
@@ -47,15 +47,6 @@ NECKS = ('FPN', 'PAFPN', 'YOLOXPAFPN', 'ChannelMapper', 'CSPNeXtPAFPN')
 SEG_HEADS = ('UPerHead', 'FCNHead', 'ASPPHead', 'DepthwiseSeparableASPPHead', 'PSPHead',
              'FPNHead', 'SegformerHead')
 PROBE_SIZE = 256  # divisible by every stride up to 64
-
-
-@dataclass
-class Change:
-    """One override of the swapped config: ``key`` (dotted, from the config root), ``value``
-    and ``why`` (the one-line comment written next to it)."""
-    key: str
-    value: object
-    why: str
 
 
 def config_file(source):

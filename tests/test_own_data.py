@@ -304,3 +304,30 @@ def test_the_preflight_stops_on_unusable_content(tmp_path):
     with pytest.raises(SystemExit, match=r'The data of demo.py cannot be used as it is:\n  .*'
                                          r'instances_train.json: 2 of 2 sampled images are not'):
         check_or_exit(demo_config_on(tmp_path / 'coco'), 'train', 'demo.py')
+
+
+# ---------------------------------------------------------------------------- adapted config
+def test_adapted_config_carries_paths_classes_and_heads(tmp_path, fruit):
+    """``tools/misc/adapt_dataset.py``: Mask R-CNN on an export's layout with its own classes;
+    the written config inherits the source, loads, and passes the preflight as it is."""
+    import shutil
+
+    from mmghost.preflight import check_or_exit
+    from tests.conftest import load_tool
+    data = tmp_path / 'export'
+    shutil.copytree(fruit, tmp_path / 'coco')
+    layout = export_layout(tmp_path / 'coco', data)
+    out = tmp_path / 'configs' / 'mask-rcnn_fruit.py'
+    tool = load_tool('tools/misc/adapt_dataset.py')
+    source = config_path('demo/mask-rcnn_pvig-s_fpn_demo.py')
+    assert tool.main([source, str(data), '-o', str(out), *layout, '--classes-from-data']) == 0
+    text = out.read_text()
+    assert "_base_ = '" + os.path.relpath(source, out.parent) + "'" in text
+    assert '# num_classes = the 4 classes of the data' in text
+    cfg = Config.fromfile(out)
+    assert cfg.model.roi_head.bbox_head.num_classes == cfg.model.roi_head.mask_head.num_classes \
+        == 4
+    assert cfg.train_dataloader.dataset.metainfo.classes == ('apple', 'pear', 'quince', EMPTY)
+    assert cfg.train_dataloader.dataset.ann_file == 'annotations/train.json'
+    assert cfg.val_evaluator.ann_file == str(data / 'annotations' / 'val.json')
+    check_or_exit(cfg, 'train', str(out))  # no flag needed any more

@@ -22,6 +22,7 @@ try:
     import mmghost  # noqa: F401
 except ImportError:  # a source checkout that is not pip-installed
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from mmghost import config_text
 from mmghost.swap import check_training_step, config_file, plan_swap
 
 
@@ -49,42 +50,11 @@ def parse_args(argv=None):
     return args
 
 
-def source_text(value):
-    """``value`` as config source on one line: ``dict(key=...)`` where keys are names."""
-    if isinstance(value, dict):
-        if all(isinstance(k, str) and k.isidentifier() for k in value):
-            return 'dict(' + ', '.join(f'{k}={source_text(v)}' for k, v in value.items()) + ')'
-        return '{' + ', '.join(f'{k!r}: {source_text(v)}' for k, v in value.items()) + '}'
-    if isinstance(value, list):
-        return '[' + ', '.join(source_text(v) for v in value) + ']'
-    if isinstance(value, tuple):
-        return '(' + ', '.join(source_text(v) for v in value) + (',)' if len(value) == 1 else ')')
-    return repr(value)
-
-
 def render(source, backbone, changes):
-    """The swapped config's text: ``_base_`` = the source, then each change with its reason,
-    formatted as mmengine formats configs (yapf, pep8, 100 columns)."""
-    from yapf.yapflib.yapf_api import FormatCode
-    lines = [f'# {backbone} in place of the backbone of {source}',
-             '# (written by tools/swap_backbone.py; each change says why).',
-             f'_base_ = {source!r}', '']
-    model = [c for c in changes if c.key.startswith('model.')]
-    for change in changes:
-        if change not in model:
-            lines += [f'# {change.why}', f'{change.key} = {source_text(change.value)}', '']
-    lines.append('model = dict(')
-    for change in model:
-        path = change.key.split('.')[1:]
-        value = change.value
-        for key in reversed(path[1:]):
-            value = {key: value}
-        lines += [f'    # {change.why}', f'    {path[0]}={source_text(value)},']
-    lines.append(')')
-    style = dict(based_on_style='pep8', column_limit=100,
-                 split_before_expression_after_opening_paren=True)
-    text, _ = FormatCode('\n'.join(lines) + '\n', style_config=style)
-    return text
+    """The swapped config's text: ``_base_`` = the source, then each change with its reason."""
+    return config_text.render(
+        [f'{backbone} in place of the backbone of {source}',
+         '(written by tools/swap_backbone.py; each change says why).'], source, changes)
 
 
 def print_table(report):
