@@ -1,6 +1,8 @@
 """Writing configs that users keep: a short config that inherits another through ``_base_`` and
 overrides only what changes, one comment per change (``tools/swap_backbone.py``,
 ``tools/misc/adapt_dataset.py``)."""
+import os
+import os.path as osp
 from dataclasses import dataclass
 
 
@@ -65,3 +67,27 @@ def overrides(before, after):
         elif value != old:
             changed[key] = value
     return changed
+
+
+def base_path(source, out):
+    """``source`` as the ``_base_`` of a config written to ``out``: a package config
+    (``mmdet::...``) as it is, a file relative to ``out``'s folder (where mmengine resolves
+    ``_base_``)."""
+    if '::' in source or not out:
+        return source
+    return osp.relpath(osp.abspath(source), osp.dirname(osp.abspath(out)))
+
+
+def write_config(text, out, dry_run):
+    """Prints ``text`` with ``dry_run``, else writes it to ``out`` (creating its folder).
+
+    Returns:
+        bool: Whether it was written.
+    """
+    if dry_run:
+        print(text)
+        return False
+    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+    with open(out, 'w') as f:
+        f.write(text)
+    return True

@@ -14,7 +14,6 @@ backward) on synthetic data, so a mismatch fails here, not at iteration 1. OUT_C
 SRC_CONFIG through ``_base_`` and overrides only what changes, one comment per change.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
@@ -50,11 +49,12 @@ def parse_args(argv=None):
     return args
 
 
-def render(source, backbone, changes):
-    """The swapped config's text: ``_base_`` = the source, then each change with its reason."""
+def render(source, base, backbone, changes):
+    """The swapped config's text: ``_base_`` = the source (as ``base``), then each change with
+    its reason."""
     return config_text.render(
         [f'{backbone} in place of the backbone of {source}',
-         '(written by tools/swap_backbone.py; each change says why).'], source, changes)
+         '(written by tools/swap_backbone.py; each change says why).'], base, changes)
 
 
 def print_table(report):
@@ -82,19 +82,15 @@ def main(argv=None):
         overrides['out_indices'] = tuple(args.out_indices)
     changes, report = plan_swap(cfg, args.backbone, not args.no_pretrained, **overrides)
     print_table(report)
-    text = render(args.source, args.backbone, changes)
-    swapped = Config.fromstring(text.replace(f'_base_ = {args.source!r}', ''), '.py')
+    base = config_text.base_path(args.source, args.out)
+    text = render(args.source, base, args.backbone, changes)
+    swapped = Config.fromstring(text.replace(f'_base_ = {base!r}', ''), '.py')
     merged = Config(cfg.to_dict())
     merged.merge_from_dict(swapped.to_dict())
     losses = check_training_step(report['task'], merged)
     print('one training step: ' + ', '.join(f'{k} {v:.4g}' for k, v in losses.items()))
-    if args.dry_run:
-        print(text)
-        return 0
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    with open(args.out, 'w') as f:
-        f.write(text)
-    print(f'wrote {args.out}')
+    if config_text.write_config(text, args.out, args.dry_run):
+        print(f'wrote {args.out}')
     return 0
 
 

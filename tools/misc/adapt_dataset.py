@@ -13,7 +13,6 @@ per change: the datasets' paths and classes, the evaluators' annotation files an
 """
 import argparse
 import copy
-import os
 import os.path as osp
 import sys
 
@@ -22,7 +21,7 @@ try:
 except ImportError:  # a source checkout that is not pip-installed
     sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from mmghost.coco_data import run_classes
-from mmghost.config_text import Change, overrides, render
+from mmghost.config_text import Change, base_path, overrides, render, write_config
 from mmghost.preflight import check_or_exit, set_data_root, set_split_paths
 from mmghost.swap import config_file
 
@@ -85,18 +84,12 @@ def main(argv=None):
                                                     args.ann_files.items()),
         args.img_dirs and '--img-dirs ' + ' '.join(f'{k}={v}' for k, v in args.img_dirs.items()),
         args.classes_from_data and '--classes-from-data']))
-    base = args.config
-    if '::' not in base and args.out:  # _base_ paths are relative to the written config
-        base = osp.relpath(osp.abspath(base), osp.dirname(osp.abspath(args.out)))
     text = render([f'{args.config} on the data of {args.data_root}, written by',
                    f'  python tools/misc/adapt_dataset.py {args.config} {flags}',
-                   '(each change says why)'], base, adapted_changes(before, after, flags))
-    if args.dry_run:
-        print(text)
+                   '(each change says why)'], base_path(args.config, args.out),
+                  adapted_changes(before, after, flags))
+    if not write_config(text, args.out, args.dry_run):
         return 0
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    with open(args.out, 'w') as f:
-        f.write(text)
     written = Config.fromfile(args.out)
     differ = [key for key in (*DATA_KEYS, 'model') if written.get(key) != after.get(key)]
     if differ:
