@@ -239,3 +239,16 @@ def test_out_indices_of_ones_own_must_give_the_strides_consumed(tool, tmp_path, 
                                          r'strides \[4, 8, 16, 32\]'):
         tool.main([STOCK[0][0], 'ghostnet_1.0x', '-o', str(out), '--out-indices', '1', '2', '3',
                    '4'])
+
+
+def test_a_local_source_is_inherited_relative_to_the_written_config(tmp_path):
+    """mmengine resolves ``_base_`` from the written config's folder, not the working one."""
+    import os.path as osp
+
+    from mmghost.config_text import base_path
+    from tests.conftest import config_path
+    out = tmp_path / 'mine' / 'swapped.py'
+    source = config_path('demo/retinanet_pvig-s_fpn_demo.py')
+    assert osp.normpath(osp.join(out.parent, base_path(source, str(out)))) == source
+    assert base_path('mmdet::retinanet/retinanet_r50_fpn_1x_coco.py', str(out)) == \
+        'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'
