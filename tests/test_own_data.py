@@ -136,17 +136,16 @@ def test_training_and_validation_files_must_list_the_same_categories(tmp_path):
 
 
 def export_layout(coco_root, root):
-    """The demo's COCO files as a labelling tool exports them: ``images/`` (both splits) and
+    """The demo's COCO files as a labelling tool exports them: ``images/{train,val}/`` and
     ``annotations/{train,val}.json``; returns the ``--ann-files`` / ``--img-dirs`` flags."""
     (root / 'annotations').mkdir(parents=True)
     (root / 'images').mkdir()
     for split in ('train', 'val'):
-        for image in (coco_root / split).iterdir():
-            image.rename(root / 'images' / image.name)
+        (coco_root / split).rename(root / 'images' / split)
         (coco_root / 'annotations' / f'instances_{split}.json').rename(
             root / 'annotations' / f'{split}.json')
     return ['--ann-files', 'train=annotations/train.json', 'val=annotations/val.json',
-            '--img-dirs', 'train=images/', 'val=images/']
+            '--img-dirs', 'train=images/train/', 'val=images/val/']
 
 
 def test_split_paths_follow_the_flags_and_refuse_unknown_splits(fruit):
@@ -197,6 +196,7 @@ def test_partial_overlap_stops_without_the_flag_and_trains_with_it(tmp_path):
     output = trained.stdout + trained.stderr
     assert trained.returncode == 0, output[-4000:]
     assert "--classes-from-data: 3 classes ['circle', 'square', 'quince']" in output
+    assert 'sampled images' not in output  # every image is where, and the size, it should be
     assert re.search(r'Epoch\(val\).*coco/bbox_mAP: -?\d', output), output[-3000:]
     # tools/test.py takes the classes from the checkpoint's meta.dataset_meta
     checkpoint = tmp_path / 'trained' / 'epoch_1.pth'
