@@ -86,16 +86,21 @@ def annotation_counts(content):
     return counts
 
 
-def _coco_datasets(cfg, phase):
-    """``(dataloader name, dataset config)`` of the run's COCO-format datasets."""
+def _coco_files(cfg, phase):
+    """``(dataloader name, annotation file, dataset config)`` of the run's COCO-format
+    datasets, each local annotation file once (the first dataset that reads it)."""
+    seen = set()
     for name in PHASES[phase]:
         loader = cfg.get(name)
         if not loader:
             continue
         for dataset in _datasets(loader['dataset']):
-            if (dataset.get('ann_file') and dataset.get('type') == 'CocoDataset'
-                    and not _remote(_ann_path(dataset), dataset)):
-                yield name, dataset
+            if not dataset.get('ann_file') or dataset.get('type') != 'CocoDataset':
+                continue
+            path = _ann_path(dataset)
+            if path not in seen and not _remote(path, dataset):
+                seen.add(path)
+                yield name, path, dataset
 
 
 def _ann_path(dataset):
@@ -120,8 +125,7 @@ def category_diff(cfg, phase):
         config drops, with how many annotations each), ``only_in_config``.
     """
     differences = []
-    for _, dataset in _coco_datasets(cfg, phase):
-        path = _ann_path(dataset)
+    for _, path, dataset in _coco_files(cfg, phase):
         counts = annotation_counts(read_annotations(path))
         kept = set(config_classes(dataset))
         only_in_data = {name: count for name, count in counts.items() if name not in kept}
@@ -129,7 +133,7 @@ def category_diff(cfg, phase):
         if only_in_data or only_in_config:
             differences.append(dict(file=path, only_in_data=only_in_data,
                                     only_in_config=only_in_config))
-    return list({d['file']: d for d in differences}.values())
+    return differences
 
 
 def set_classes(cfg, classes):
@@ -178,7 +182,7 @@ def classes_from_data(cfg, phase):
     Raises:
         DataError: the run has no COCO-format dataset, or its files list different categories.
     """
-    files = list(dict.fromkeys(_ann_path(dataset) for _, dataset in _coco_datasets(cfg, phase)))
+    files = [path for _, path, _ in _coco_files(cfg, phase)]
     if not files:
         raise DataError('--classes-from-data reads COCO-format annotation files, and this run '
                         'has no CocoDataset')
@@ -234,8 +238,8 @@ def checkpoint_classes(checkpoint):
 
 def run_classes(cfg, phase):
     """The classes the run's COCO-format datasets keep (the first dataset's), or ``None``."""
-    first = next(iter(_coco_datasets(cfg, phase)), None)
-    return config_classes(first[1]) if first else None
+    first = next(_coco_files(cfg, phase), None)
+    return config_classes(first[2]) if first else None
 
 
 def loads_masks(node):
@@ -332,12 +336,8 @@ def file_problems(content, ann_file, image_dir, kept, training, masks):
 
 def content_problems(cfg, phase):
     """:func:`file_problems` of every COCO-format annotation file of the run (each once)."""
-    errors, warnings, seen = [], [], set()
-    for name, dataset in _coco_datasets(cfg, phase):
-        path = _ann_path(dataset)
-        if path in seen:
-            continue
-        seen.add(path)
+    errors, warnings = [], []
+    for name, path, dataset in _coco_files(cfg, phase):
         image_dir = osp.join(dataset.get('data_root') or '',
                              (dataset.get('data_prefix') or {}).get('img', ''))
         found = file_problems(read_annotations(path), path, image_dir,

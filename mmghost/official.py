@@ -18,7 +18,6 @@ import pkgutil
 from functools import partial
 
 import torch
-
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader
 
@@ -191,8 +190,7 @@ def load_official_classifier(model, checkpoint, name, map_location='cpu'):
 def as_released(state_dict, weights):
     """An official-format state dict as the release file ``weights`` holds it: its recorded
     quirks (``weights.quirks``) applied. The files cannot be downloaded in tests; this builds
-    their look-alikes from deterministic official weights (tests/test_release_files.py,
-    ``tools/misc/check_official.py --as-released``).
+    their look-alikes from deterministic official weights (tests/test_pretrained_weights.py).
 
     ``'thop'`` adds thop's buffers to the root and to every module above a key (a superset of
     where thop leaves them); ``'module_prefix'`` prefixes every key with ``module.``.

@@ -190,10 +190,12 @@ def check_or_exit(cfg, phase, config, classes_from_data=False, checkpoint=None):
         source, classes, warnings = None, None, []
         if classes_from_data:
             source, (classes, warnings) = '--classes-from-data', run.classes_from_data(cfg, phase)
-        elif checkpoint is not None and run.run_classes(cfg, phase) is not None:
-            classes = run.checkpoint_classes(checkpoint)
-            if classes == run.run_classes(cfg, phase):
-                classes = None
+        elif checkpoint is not None:
+            configured = run.run_classes(cfg, phase)  # None: no COCO-format data to test on
+            if configured is not None:
+                classes = run.checkpoint_classes(checkpoint)
+                if classes == configured:
+                    classes = None
             source = f"the classes of {checkpoint} (meta.dataset_meta)"
         if classes is not None:
             changed = run.set_classes(cfg, classes)

@@ -52,6 +52,17 @@ def config_files(kind, family=None):
     return _relative(paths)
 
 
+def configs_by_checkpoint():
+    """Checkpoint of ``model.backbone.init_cfg`` (``None``: random init) -> the repo-relative
+    paths of the det / seg configs that start from it, in :func:`config_files` order."""
+    from mmengine.config import Config
+    users = {}
+    for path in config_files('det_seg'):
+        init_cfg = Config.fromfile(osp.join(REPO_ROOT, path)).model.backbone.get('init_cfg') or {}
+        users.setdefault(init_cfg.get('checkpoint'), []).append(path)
+    return users
+
+
 # ---------------------------------------------------------------------------- collections
 @dataclass(frozen=True)
 class Collection:

@@ -19,6 +19,7 @@ import time
 
 import pytest
 import torch
+from mmengine.config import Config
 
 import mmghost
 from mmghost.checkpoint import (CheckpointDownloadError, cached_download, file_sha256,
@@ -195,11 +196,9 @@ def test_tinynet_config_loads_the_official_file(torch_home):
 # ---------------------------------------------------------------------- the files as released
 @functools.lru_cache(maxsize=None)
 def det_seg_configs_by_url():
-    users = {}
-    for config in DET_SEG_CONFIGS:
-        init_cfg = load_config(config).model.backbone.get('init_cfg') or {}
-        users.setdefault(init_cfg.get('checkpoint'), []).append(config)
-    return users
+    """``mmghost.zoo.configs_by_checkpoint()``, read once for the module."""
+    from mmghost.zoo import configs_by_checkpoint
+    return configs_by_checkpoint()
 
 
 def test_every_release_says_what_its_file_holds_and_where_that_is_known_from():
@@ -223,7 +222,7 @@ def test_release_file_loads_offline_through_a_config_that_names_it(name, torch_h
     url = put_release_in_cache(name, official)
     configs = det_seg_configs_by_url().get(url)
     if configs:
-        backbone_cfg = load_config(configs[0]).model.backbone
+        backbone_cfg = Config.fromfile(osp.join(REPO_ROOT, configs[0])).model.backbone
         model = mmghost.MODELS.build(backbone_cfg)
         model.init_weights()
         expected = convert_official(name, official)

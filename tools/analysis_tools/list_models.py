@@ -17,7 +17,7 @@ import os.path as osp
 
 import mmghost
 from mmghost.official import official_classifier_cfg
-from mmghost.zoo import REPO_ROOT, config_files
+from mmghost.zoo import configs_by_checkpoint
 
 
 def parse_args():
@@ -40,16 +40,6 @@ def count(model):
     return sum(p.numel() for p in model.parameters()) / 1e6
 
 
-def configs_by_checkpoint():
-    """Checkpoint of ``model.backbone.init_cfg`` -> the det / seg configs that load it."""
-    from mmengine.config import Config
-    users = {}
-    for path in config_files('det_seg'):
-        init_cfg = Config.fromfile(osp.join(REPO_ROOT, path)).model.backbone.get('init_cfg') or {}
-        users.setdefault(init_cfg.get('checkpoint'), []).append(osp.basename(path))
-    return users
-
-
 def weights_rows(names, markdown=False):
     """name, top-1, URL (or why there is none; a link in markdown), what the file holds (its
     quirks; evidence), configs using it."""
@@ -64,7 +54,8 @@ def weights_rows(names, markdown=False):
         top1 = f'{weights.top1}' + (f' ({weights.note})' if weights.note else '')
         link = f'[{osp.basename(weights.url)}]({weights.url})' if markdown else weights.url
         holds = ' + '.join(('state dict', *weights.quirks)) + f' ({weights.evidence})'
-        rows.append([name, top1, link, holds, ', '.join(users.get(weights.url, []))])
+        rows.append([name, top1, link, holds,
+                     ', '.join(osp.basename(p) for p in users.get(weights.url, []))])
     return ['name', 'top-1 (upstream)', 'weights', 'the file holds', 'configs'], rows
 
 
