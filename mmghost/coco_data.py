@@ -8,11 +8,9 @@ its boxes, or on none, without a word. This module:
 
 * reads the categories of an annotation file (:func:`coco_categories`), in file order;
 * compares them with the classes a config's datasets keep (:func:`category_diff`);
-* sets a class list on every dataset of the run and ``num_classes`` on every head of the model
-  (:func:`set_classes`, ``tools/train.py --classes-from-data``). The heads are found by walking
-  the model config, not from a list of paths: RetinaNet's and YOLOX's ``bbox_head``, Mask
-  R-CNN's ``roi_head.bbox_head`` and ``roi_head.mask_head``, and any other head that declares
-  ``num_classes``. The RPN is class-agnostic and keeps its own;
+* gives the classes of ``--classes-from-data`` (:func:`classes_from_data`: the categories, in
+  the file's order) and of ``--classes`` (:func:`subset_classes`: some of them, in the file's
+  order), which :func:`mmghost.preflight.set_classes` sets on the run;
 * checks what the files hold (:func:`content_problems`): images, annotations, boxes inside their
   images, masks where the pipeline loads them, and a sample of the image files.
 """
@@ -23,8 +21,6 @@ import os.path as osp
 
 from .preflight import PHASES, _datasets, _remote
 
-#: model config keys whose ``num_classes`` is not the dataset's (class-agnostic proposals)
-CLASS_AGNOSTIC = ('rpn_head', )
 #: how many image files of each annotation file are opened (the first and the last half)
 IMAGE_SAMPLE = 20
 
@@ -86,7 +82,7 @@ def annotation_counts(content):
     return counts
 
 
-def _coco_files(cfg, phase):
+def coco_files(cfg, phase):
     """``(dataloader name, annotation file, dataset config)`` of the run's COCO-format
     datasets, each local annotation file once (the first dataset that reads it)."""
     seen = set()
@@ -125,7 +121,7 @@ def category_diff(cfg, phase):
         config drops, with how many annotations each), ``only_in_config``.
     """
     differences = []
-    for _, path, dataset in _coco_files(cfg, phase):
+    for _, path, dataset in coco_files(cfg, phase):
         counts = annotation_counts(read_annotations(path))
         kept = set(config_classes(dataset))
         only_in_data = {name: count for name, count in counts.items() if name not in kept}
@@ -134,42 +130,6 @@ def category_diff(cfg, phase):
             differences.append(dict(file=path, only_in_data=only_in_data,
                                     only_in_config=only_in_config))
     return differences
-
-
-def set_classes(cfg, classes):
-    """Makes ``classes`` the classes of the run: ``metainfo.classes`` of every dataset of the
-    dataloaders (through wrappers) and ``num_classes`` of every head of ``cfg.model`` that
-    declares one (except :data:`CLASS_AGNOSTIC` ones).
-
-    Returns:
-        list[str]: The config keys that were set, for the log.
-    """
-    changed = []
-    for phase in ('train', 'test'):
-        for name in PHASES[phase]:
-            loader = cfg.get(name)
-            if not loader:
-                continue
-            for dataset in _datasets(loader['dataset']):
-                dataset['metainfo'] = dict(dataset.get('metainfo') or {}, classes=tuple(classes))
-                changed.append(f'{name} dataset metainfo.classes')
-    changed += _set_num_classes(cfg.model, len(classes), 'model')
-    return list(dict.fromkeys(changed))
-
-
-def _set_num_classes(node, num_classes, path):
-    changed = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == 'num_classes' and isinstance(value, int):
-                node[key] = num_classes
-                changed.append(f'{path}.num_classes')
-            elif key not in CLASS_AGNOSTIC:
-                changed += _set_num_classes(value, num_classes, f'{path}.{key}')
-    elif isinstance(node, (list, tuple)):
-        for index, value in enumerate(node):
-            changed += _set_num_classes(value, num_classes, f'{path}[{index}]')
-    return changed
 
 
 def classes_from_data(cfg, phase):
@@ -182,7 +142,7 @@ def classes_from_data(cfg, phase):
     Raises:
         DataError: the run has no COCO-format dataset, or its files list different categories.
     """
-    files = [path for _, path, _ in _coco_files(cfg, phase)]
+    files = [path for _, path, _ in coco_files(cfg, phase)]
     if not files:
         raise DataError('--classes-from-data reads COCO-format annotation files, and this run '
                         'has no CocoDataset')
@@ -196,6 +156,35 @@ def classes_from_data(cfg, phase):
     empty = [name for name, count in counts.items() if not count]
     warnings = [f'{files[0]}: no annotation of {empty}; kept as classes'] if empty else []
     return tuple(names), warnings
+
+
+def subset_classes(cfg, phase, names):
+    """``--classes`` on COCO-format data: the categories to train on, put in the order of the
+    annotation files (mmdet numbers the labels by it).
+
+    Returns:
+        tuple: The names, and warnings (the order changed; the annotations each file drops).
+
+    Raises:
+        DataError: a name is not a category of every annotation file (the valid ones named).
+    """
+    files = [path for _, path, _ in coco_files(cfg, phase)]
+    kept = tuple(name for name in coco_categories(files[0]) if name in names)
+    warnings = []
+    if list(kept) != list(names) and set(kept) == set(names):
+        warnings.append(f'--classes: in the order of the categories of {files[0]}, by which '
+                        f'mmdet numbers the labels: {list(kept)}')
+    for path in files:
+        categories = coco_categories(path)
+        unknown = [name for name in names if name not in categories]
+        if unknown:
+            raise DataError(f'--classes: {unknown} are not categories of {path}; its '
+                            f'categories: {_names(categories, 30)}')
+        counts = annotation_counts(read_annotations(path))
+        dropped = [f'{name} ({count})' for name, count in counts.items() if name not in kept]
+        if dropped:
+            warnings.append(f'{path}: --classes drops the annotations of {_names(dropped)}')
+    return kept, warnings
 
 
 def _names(names, limit=10):
@@ -234,12 +223,6 @@ def checkpoint_classes(checkpoint):
     meta = content.get('meta') if isinstance(content, dict) else None
     classes = ((meta or {}).get('dataset_meta') or {}).get('classes')
     return tuple(classes) if classes else None
-
-
-def run_classes(cfg, phase):
-    """The classes the run's COCO-format datasets keep (the first dataset's), or ``None``."""
-    first = next(_coco_files(cfg, phase), None)
-    return config_classes(first[2]) if first else None
 
 
 def loads_masks(node):
@@ -337,7 +320,7 @@ def file_problems(content, ann_file, image_dir, kept, training, masks):
 def content_problems(cfg, phase):
     """:func:`file_problems` of every COCO-format annotation file of the run (each once)."""
     errors, warnings = [], []
-    for name, path, dataset in _coco_files(cfg, phase):
+    for name, path, dataset in coco_files(cfg, phase):
         image_dir = osp.join(dataset.get('data_root') or '',
                              (dataset.get('data_prefix') or {}).get('img', ''))
         found = file_problems(read_annotations(path), path, image_dir,

@@ -56,11 +56,14 @@ def render(header, base, changes):
 
 def overrides(before, after):
     """The smallest dict that, merged into ``before`` as mmengine merges a child config, gives
-    ``after``: changed and new keys, recursing into dicts; a changed list is given whole."""
+    ``after``: changed and new keys, recursing into dicts; a changed list is given whole, and
+    so is a dict that lost a key (with ``_delete_=True``: a merge cannot remove one)."""
     changed = {}
     for key, value in after.items():
         old = before.get(key) if isinstance(before, dict) else None
-        if isinstance(value, dict) and isinstance(old, dict):
+        if isinstance(value, dict) and isinstance(old, dict) and set(old) - set(value):
+            changed[key] = dict(_delete_=True, **value)
+        elif isinstance(value, dict) and isinstance(old, dict):
             nested = overrides(old, value)
             if nested:
                 changed[key] = nested

@@ -24,6 +24,11 @@ LAYOUTS = {
         'images/training/       (*.jpg)', 'images/validation/',
         'annotations/training/  (*.png label maps)', 'annotations/validation/'],
         'data/ade/ADEChallengeData2016'),
+    'BaseSegDataset': ('mmseg folders, as ADE20K', [
+        'images/training/       (the images)', 'images/validation/',
+        'annotations/training/  (one-channel label maps, the images\' names)',
+        'annotations/validation/', 'classes.txt            (for --classes-from-data)'],
+        'data/<dataset>/'),
     'ImageNet': ('ImageNet-1k (mmpretrain layout)', [
         'train/  (class folders)', 'val/    (images)', 'meta/train.txt, meta/val.txt'],
         'data/imagenet/'),
@@ -44,6 +49,15 @@ def _datasets(dataset):
         yield from _datasets(dataset['dataset'])
     else:
         yield dataset
+
+
+def layout_kind(dataset):
+    """The :data:`LAYOUTS` key of a dataset config: its type, or ``'BaseSegDataset'`` for any
+    other segmentation dataset type; ``None`` for types not checked here."""
+    if dataset.get('type') in LAYOUTS:
+        return dataset['type']
+    from .seg_data import is_seg_dataset
+    return 'BaseSegDataset' if is_seg_dataset(dataset) else None
 
 
 def _remote(path, dataset):
@@ -67,8 +81,8 @@ def missing_data(cfg, phase):
     missing = []
     for name, loader in _dataloaders(cfg, phase):
         for dataset in _datasets(loader['dataset']):
-            kind = dataset.get('type')
-            if kind not in LAYOUTS:
+            kind = layout_kind(dataset)
+            if kind is None:
                 continue
             root = dataset.get('data_root') or ''
             wanted = []
@@ -98,7 +112,7 @@ def set_data_root(cfg, root):
         if not loader:
             continue
         for dataset in _datasets(loader['dataset']):
-            if dataset.get('type') in LAYOUTS:
+            if layout_kind(dataset) is not None:
                 old_roots.add(dataset.get('data_root') or '')
                 dataset['data_root'] = root
     for name in ('val_evaluator', 'test_evaluator'):
@@ -169,46 +183,164 @@ def message(config, missing):
     return '\n'.join(lines)
 
 
-def check_or_exit(cfg, phase, config, classes_from_data=False, checkpoint=None):
-    """Ends the process with one message (exit status 1, no traceback) when data is missing
-    (:func:`message`), unreadable, when its categories and the config's classes disagree
-    (:func:`mmghost.coco_data.category_message`), or when its content cannot be trained or
-    evaluated on (:func:`mmghost.coco_data.content_problems`: no images, nothing to train on,
-    masks missing, image files missing); the content's lesser problems are logged as warnings.
+#: model config keys whose ``num_classes`` is not the dataset's (class-agnostic proposals)
+CLASS_AGNOSTIC = ('rpn_head', )
 
-    The classes are set first (:func:`mmghost.coco_data.set_classes`) from the data's categories
-    with ``classes_from_data``, else from a detection ``checkpoint``'s ``meta.dataset_meta``
-    when they differ from the config's (a model trained with ``--classes-from-data``).
+
+def set_classes(cfg, classes):
+    """Makes ``classes`` the classes of the run: ``metainfo.classes`` of every dataset of the
+    dataloaders (through wrappers) and ``num_classes`` of every head of ``cfg.model`` that
+    declares one (except :data:`CLASS_AGNOSTIC` ones). The heads are found by walking the model
+    config, not from a list of paths: RetinaNet's and YOLOX's ``bbox_head``, Mask R-CNN's
+    ``roi_head.bbox_head`` and ``roi_head.mask_head``, UperNet's ``decode_head`` and
+    ``auxiliary_head``. A palette of another length is dropped (the dataset makes one), and a
+    segmentation dataset type with classes of its own becomes a ``BaseSegDataset``
+    (:func:`mmghost.seg_data.plain_dataset`).
+
+    Returns:
+        list[str]: The config keys that were set, for the log.
+    """
+    from .seg_data import is_seg_dataset, plain_dataset
+    changed = []
+    for phase in ('train', 'test'):
+        for name in PHASES[phase]:
+            loader = cfg.get(name)
+            if not loader:
+                continue
+            for dataset in _datasets(loader['dataset']):
+                metainfo = dict(dataset.get('metainfo') or {}, classes=tuple(classes))
+                if len(metainfo.get('palette') or classes) != len(classes):
+                    del metainfo['palette']
+                dataset['metainfo'] = metainfo
+                changed.append(f'{name} dataset metainfo.classes')
+                if is_seg_dataset(dataset):
+                    plain_dataset(dataset, classes)
+    changed += _set_num_classes(cfg.model, len(classes), 'model')
+    return list(dict.fromkeys(changed))
+
+
+def _set_num_classes(node, num_classes, path):
+    changed = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == 'num_classes' and isinstance(value, int):
+                node[key] = num_classes
+                changed.append(f'{path}.num_classes')
+            elif key not in CLASS_AGNOSTIC:
+                changed += _set_num_classes(value, num_classes, f'{path}.{key}')
+    elif isinstance(node, (list, tuple)):
+        for index, value in enumerate(node):
+            changed += _set_num_classes(value, num_classes, f'{path}[{index}]')
+    return changed
+
+
+def run_classes(cfg, phase):
+    """The classes of the run's first COCO-format or segmentation dataset, or ``None`` (it has
+    neither, or a segmentation dataset without classes)."""
+    from . import coco_data, seg_data
+    for _, _, dataset in coco_data.coco_files(cfg, phase):
+        return coco_data.config_classes(dataset)
+    for _, dataset in seg_data.seg_datasets(cfg, phase):
+        return seg_data.dataset_classes(dataset)
+    return None
+
+
+def classes_argument(values):
+    """``--classes NAME ...`` or ``--classes FILE`` (one name per line) as a tuple, or ``None``.
+
+    Raises:
+        mmghost.coco_data.DataError: a name given twice, or a file that names none.
+    """
+    from .coco_data import DataError
+    from .seg_data import read_classes_file
+    if not values:
+        return None
+    if len(values) == 1 and osp.isfile(values[0]):
+        return read_classes_file(values[0])
+    repeated = sorted({name for name in values if values.count(name) > 1})
+    if repeated:
+        raise DataError(f'--classes names a class twice: {repeated}')
+    return tuple(values)
+
+
+def choose_classes(cfg, phase, classes_from_data=False, checkpoint=None, classes=None):
+    """The classes a run is to have, where they do not come from its config.
+
+    In this order: ``classes`` (``--classes``: on COCO-format data some of its categories,
+    :func:`mmghost.coco_data.subset_classes`; on segmentation data the classes of its label
+    values), the data's (``--classes-from-data``), or those of a ``checkpoint`` that was
+    trained with other classes than the config's (its ``meta.dataset_meta``).
+
+    Returns:
+        tuple: Where they come from (for the log), the classes or ``None``, and warnings.
+
+    Raises:
+        mmghost.coco_data.DataError: the flags have no COCO-format or segmentation dataset to
+            act on, or the data does not give the classes.
+    """
+    from . import coco_data, seg_data
+    coco = next(coco_data.coco_files(cfg, phase), None) is not None
+    seg = next(seg_data.seg_datasets(cfg, phase), None) is not None
+    flag = '--classes' if classes is not None else '--classes-from-data'
+    if (classes is not None or classes_from_data) and not (coco or seg):
+        raise coco_data.DataError(
+            f'{flag} sets the classes of COCO-format (CocoDataset) or segmentation (mmseg) '
+            'datasets, and this run has neither')
+    if classes is not None:
+        if coco:
+            return (flag, *coco_data.subset_classes(cfg, phase, classes))
+        return flag, tuple(classes), []
+    if classes_from_data:
+        if coco:
+            return (flag, *coco_data.classes_from_data(cfg, phase))
+        return flag, seg_data.classes_from_data(cfg, phase), []
+    if checkpoint is not None:
+        configured = run_classes(cfg, phase)  # None: no data with classes to test on
+        found = coco_data.checkpoint_classes(checkpoint) if configured is not None else None
+        if found is not None and found != configured:
+            return f'the classes of {checkpoint} (meta.dataset_meta)', found, []
+    return None, None, []
+
+
+def check_or_exit(cfg, phase, config, classes_from_data=False, checkpoint=None, classes=None):
+    """Ends the process with one message (exit status 1, no traceback) when data is missing
+    (:func:`message`), unreadable, when its classes and the config's disagree
+    (:func:`mmghost.coco_data.category_message`, :func:`mmghost.seg_data.class_message`), or
+    when its content cannot be trained or evaluated on
+    (:func:`mmghost.coco_data.content_problems`: no images, nothing to train on, masks missing,
+    image files missing; :func:`mmghost.seg_data.content_problems`: maps missing, of colour,
+    or with values beyond the classes); the lesser problems are logged as warnings.
+
+    The classes are set first (:func:`set_classes`) where :func:`choose_classes` gives them:
+    ``classes`` (``--classes``, a list or a file), ``classes_from_data`` or a ``checkpoint``.
+    Explicit ``classes`` are a choice: the categories they leave out are warned about, not
+    stopped on.
     """
     from mmengine.logging import print_log
 
-    from . import coco_data as run
+    from . import coco_data, seg_data
     missing = missing_data(cfg, phase)
     if missing:
         raise SystemExit(message(config, missing)) from None
     try:
-        source, classes, warnings = None, None, []
-        if classes_from_data:
-            source, (classes, warnings) = '--classes-from-data', run.classes_from_data(cfg, phase)
-        elif checkpoint is not None:
-            configured = run.run_classes(cfg, phase)  # None: no COCO-format data to test on
-            if configured is not None:
-                classes = run.checkpoint_classes(checkpoint)
-                if classes == configured:
-                    classes = None
-            source = f"the classes of {checkpoint} (meta.dataset_meta)"
-        if classes is not None:
-            changed = run.set_classes(cfg, classes)
-            print_log(f'{source}: {len(classes)} classes {list(classes)}, set as '
+        classes = classes_argument(classes)
+        source, chosen, warnings = choose_classes(cfg, phase, classes_from_data, checkpoint,
+                                                  classes)
+        if chosen is not None:
+            changed = set_classes(cfg, chosen)
+            print_log(f'{source}: {len(chosen)} classes {list(chosen)}, set as '
                       + ', '.join(changed), logger='current')
-        problem = run.category_message(cfg, phase, config)
+        problem = None if classes is not None else (
+            coco_data.category_message(cfg, phase, config)
+            or seg_data.class_message(cfg, phase, config))
         if problem is None:
-            errors, found = run.content_problems(cfg, phase)
+            errors, found = coco_data.content_problems(cfg, phase)
+            errors += seg_data.content_problems(cfg, phase)
             warnings += found
             if errors:
                 problem = '\n'.join([f'The data of {config} cannot be used as it is:',
                                       *(f'  {error}' for error in errors)])
-    except run.DataError as error:
+    except coco_data.DataError as error:
         raise SystemExit(str(error)) from None
     if problem:
         raise SystemExit(problem)

@@ -73,29 +73,80 @@ def build_task_model(task, model_cfg):
         return registry.build(copy.deepcopy(model_cfg))
 
 
-def add_common_arguments(parser):
-    """Adds what tools/train.py and tools/test.py share: ``--work-dir``, ``--data-root``,
-    ``--ann-files``, ``--img-dirs``, ``--classes-from-data``, ``--cfg-options``, ``--launcher``
-    and ``--local-rank`` (mmdet's spelling and help)."""
+def add_data_arguments(parser, data_root=True):
+    """Adds the flags that point a config at the user's data and give it its classes:
+    ``--data-root`` (unless ``data_root`` is false: a tool that takes it positionally),
+    ``--ann-files``, ``--img-dirs``, ``--classes-from-data``, ``--classes``,
+    ``--reduce-zero-label``, ``--img-suffix`` and ``--seg-map-suffix``; applied by
+    :func:`apply_data_arguments` and :func:`mmghost.preflight.check_or_exit`."""
     from mmengine.config import DictAction
-    parser.add_argument('--work-dir', help='the dir to save logs, models and metrics')
-    parser.add_argument(
-        '--data-root', help="the dataset folder (e.g. COCO's, which holds annotations/ and "
-        "train2017/): the data_root of every dataloader, and the evaluators' ann_file")
-    parser.add_argument(
+    data = parser.add_argument_group(
+        'your own data', 'point the config at a dataset and give it the classes of the data '
+        '(docs/own_data.md)')
+    if data_root:
+        data.add_argument(
+            '--data-root', help="the dataset folder (e.g. COCO's, which holds annotations/ "
+            "and train2017/): the data_root of every dataloader, and the evaluators' ann_file")
+    data.add_argument(
         '--ann-files', nargs='+', action=DictAction, metavar='SPLIT=FILE',
         help='the annotation file of each split (train, val, test; val sets test too) under '
         'the data root, for COCO-format data in another layout than COCO 2017\'s, e.g. '
         'train=annotations/train.json val=annotations/val.json')
-    parser.add_argument(
+    data.add_argument(
         '--img-dirs', nargs='+', action=DictAction, metavar='SPLIT=DIR',
-        help='the image folder of each split under the data root, e.g. train=images/ '
-        'val=images/')
-    parser.add_argument(
+        help='the image folder of each split of COCO-format data under the data root, e.g. '
+        'train=images/ val=images/')
+    data.add_argument(
         '--classes-from-data', action='store_true',
-        help="the categories of the COCO-format annotation files become the classes: "
-        "metainfo.classes of every dataset and num_classes of every head (without it, data "
-        "whose categories differ from the config's classes stops the run)")
+        help="the classes of the data become the classes of the run: the categories of the "
+        "COCO-format annotation files, or the names in the segmentation data's classes.txt "
+        "(one per line, in label order); they are set as metainfo.classes of every dataset and "
+        "num_classes of every head (without it, data whose classes differ from the config's "
+        "stops the run)")
+    data.add_argument(
+        '--classes', nargs='+', metavar='NAME',
+        help='the classes to train on, as names or one file of them (one per line): some of '
+        'the categories of COCO-format data (the others are dropped), or the classes of the '
+        'label values of segmentation maps; set as --classes-from-data does')
+    data.add_argument(
+        '--reduce-zero-label', action='store_true',
+        help='segmentation maps: value 0 is ignored and value i is class i - 1 (as ADE20K)')
+    data.add_argument('--img-suffix', help='segmentation data: the images\' suffix (.jpg)')
+    data.add_argument('--seg-map-suffix',
+                      help='segmentation data: the label maps\' suffix (.png)')
+
+
+def apply_data_arguments(cfg, args):
+    """:func:`add_data_arguments`' paths and settings on ``cfg``: ``--data-root``
+    (:func:`mmghost.preflight.set_data_root`), ``--ann-files`` / ``--img-dirs``
+    (:func:`mmghost.preflight.set_split_paths`), ``--reduce-zero-label`` and the suffixes
+    (:mod:`mmghost.seg_data`); a flag the tool lacks is skipped. The classes are the
+    preflight's."""
+    from mmghost.preflight import set_data_root, set_split_paths
+    from mmghost.seg_data import set_reduce_zero_label, set_suffixes
+    flags = {key: getattr(args, key, None) for key in (
+        'data_root', 'ann_files', 'img_dirs', 'reduce_zero_label', 'img_suffix',
+        'seg_map_suffix')}
+    if flags['data_root'] is not None:
+        set_data_root(cfg, flags['data_root'])
+    try:
+        set_split_paths(cfg, flags['ann_files'], flags['img_dirs'])
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
+    if flags['reduce_zero_label']:
+        set_reduce_zero_label(cfg)
+    if flags['img_suffix'] or flags['seg_map_suffix']:
+        set_suffixes(cfg, flags['img_suffix'], flags['seg_map_suffix'])
+
+
+def add_common_arguments(parser):
+    """Adds what tools/train.py and tools/test.py share: ``--work-dir``, the data flags
+    (``--data-root``, ``--ann-files``, ``--img-dirs``, ``--classes-from-data``, ``--classes``,
+    ``--reduce-zero-label``, ``--img-suffix``, ``--seg-map-suffix``), ``--cfg-options``,
+    ``--launcher`` and ``--local-rank`` (mmdet's spelling and help)."""
+    from mmengine.config import DictAction
+    parser.add_argument('--work-dir', help='the dir to save logs, models and metrics')
+    add_data_arguments(parser)
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override some settings in the used config, the key-value pair in xxx=yyy '
@@ -112,24 +163,15 @@ def add_common_arguments(parser):
 def load_config(args):
     """The config of ``args.config`` with the common arguments applied.
 
-    Sets ``LOCAL_RANK`` from ``--local-rank`` when the launcher did not, the launcher, the
-    ``--data-root`` (:func:`mmghost.preflight.set_data_root`), ``--ann-files`` / ``--img-dirs``
-    (:func:`mmghost.preflight.set_split_paths`), the ``--cfg-options`` and the work dir (CLI >
-    config > ``./work_dirs/<config name>``).
+    Sets ``LOCAL_RANK`` from ``--local-rank`` when the launcher did not, the launcher, the data
+    flags (:func:`apply_data_arguments`), the ``--cfg-options`` and the work dir (CLI > config >
+    ``./work_dirs/<config name>``).
     """
     from mmengine.config import Config
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
-    if getattr(args, 'data_root', None) is not None:
-        from mmghost.preflight import set_data_root
-        set_data_root(cfg, args.data_root)
-    if getattr(args, 'ann_files', None) or getattr(args, 'img_dirs', None):
-        from mmghost.preflight import set_split_paths
-        try:
-            set_split_paths(cfg, args.ann_files, args.img_dirs)
-        except ValueError as error:
-            raise SystemExit(str(error)) from None
+    apply_data_arguments(cfg, args)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:

@@ -13,8 +13,10 @@ from mmengine.hooks import Hook
 
 from mmghost.demo import DEMO_CLASSES
 from mmghost.official import OFFICIAL_MODELS
+from mmghost.preflight import check_or_exit, set_data_root
 from mmghost.runtime import build_runner, detect_task, setup_task
-from tests.conftest import DET_SEG_CONFIGS, assert_heads_fit_backbone, build_model, load_config
+from tests.conftest import (DET_SEG_CONFIGS, assert_heads_fit_backbone, build_model,
+                            keep_every_prediction, load_config)
 
 
 # main config, its demo variant, the metrics its evaluator must return
@@ -68,9 +70,6 @@ def test_demo_data_matches_base(demo, base):
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         ours, theirs = innermost(cfg[loader].dataset), innermost(base_cfg[loader].dataset)
         assert {k: ours.get(k) for k in keys} == {k: theirs.get(k) for k in keys}, loader
-    classes = innermost(cfg.val_dataloader.dataset).metainfo['classes']
-    expected = DEMO_CLASSES if detect_task(cfg) == 'mmdet' else ('background', *DEMO_CLASSES)
-    assert tuple(classes) == tuple(expected)
     if detect_task(cfg) == 'mmdet':
         assert cfg.val_evaluator.ann_file == base_cfg.val_evaluator.ann_file
 
@@ -92,21 +91,6 @@ class Recorder(Hook):
 
     def after_val_epoch(self, runner, metrics=None):
         self.metrics = dict(metrics or {})
-
-
-def keep_every_prediction(test_cfg):
-    """Switches off every threshold of a detector's test_cfg (nested: ``rpn``, ``rcnn``) that an
-    untrained model's outputs would have to cross: scores (``score_thr`` -> 0) and proposal sizes
-    (``min_bbox_size`` -> -1, mmdet's "no filter"). After one iteration the RPN may propose only
-    zero-area boxes; whether any survives a size filter depends on the CPU's kernels and thread
-    count, so a test that relies on it passes on one machine and fails on another."""
-    for key, value in test_cfg.items():
-        if isinstance(value, dict):
-            keep_every_prediction(value)
-        elif key == 'score_thr':
-            test_cfg[key] = 0.
-        elif key == 'min_bbox_size':
-            test_cfg[key] = -1
 
 
 def tiny(cfg, demo_root, work_dir):
@@ -133,12 +117,41 @@ def tiny(cfg, demo_root, work_dir):
     return cfg
 
 
+@pytest.mark.parametrize('demo', sorted(DEMO_DATA_BASES))
+def test_demo_classes_come_from_the_data(demo, demo_root):
+    """The demo configs name no classes: the preflight takes them from the demo data (the
+    categories of its annotation files, or ade/classes.txt), as tools/run_demo.py does, and
+    sets them on every dataset and every head."""
+    cfg = load_config(demo)
+    setup_task(cfg)
+    assert all(innermost(cfg[loader].dataset).get('metainfo') is None
+               for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'))
+    set_data_root(cfg, osp.join(demo_root, 'ade' if detect_task(cfg) == 'mmseg' else 'coco'))
+    check_or_exit(cfg, 'train', demo, classes_from_data=True)
+    expected = DEMO_CLASSES if detect_task(cfg) == 'mmdet' else ('background', *DEMO_CLASSES)
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        assert innermost(cfg[loader].dataset).metainfo.classes == expected
+    heads = [value for key, value in flatten(cfg.model) if key.endswith('num_classes')
+             and 'rpn_head' not in key]
+    assert heads and set(heads) == {len(expected)}
+
+
+def flatten(node, prefix=''):
+    """``(dotted key, value)`` of every leaf of a nested config dict."""
+    for key, value in node.items():
+        if isinstance(value, dict):
+            yield from flatten(value, f'{prefix}{key}.')
+        else:
+            yield f'{prefix}{key}', value
+
+
 @pytest.mark.cpu_matrix
 @pytest.mark.parametrize('case', sorted(CASES))
 def test_demo_config_trains_and_validates(case, demo_root, tmp_path):
     _, demo, metric_keys = CASES[case]
     cfg = tiny(load_config(demo), demo_root, str(tmp_path))
     setup_task(cfg)
+    check_or_exit(cfg, 'train', demo, classes_from_data=True)  # the demo configs name none
     runner = build_runner(cfg)
     backbone = runner.model.backbone
     neck_in = (runner.model.decode_head.in_channels if detect_task(cfg) == 'mmseg'

@@ -11,9 +11,9 @@ import pytest
 from mmengine.config import Config
 
 from mmghost.coco_data import (DataError, category_diff, category_message, classes_from_data,
-                             coco_categories, set_classes)
-from mmghost.demo import make_demo_dataset
-from mmghost.preflight import set_data_root, set_split_paths
+                             coco_categories)
+from mmghost.demo import DEMO_CLASSES, make_demo_dataset
+from mmghost.preflight import set_classes, set_data_root, set_split_paths
 from tests.conftest import REPO_ROOT, config_path, load_config
 
 DEMO_CONFIG = config_path('demo/retinanet_pvig-s_fpn_demo.py')
@@ -52,9 +52,13 @@ def fruit(tmp_path_factory):
     return root / 'coco'
 
 
-def demo_config_on(data_root):
+def demo_config_on(data_root, classes=DEMO_CLASSES):
+    """The RetinaNet demo config on ``data_root``, with ``classes`` (the shapes: a config
+    written for the demo data; ``None``: the config's own, COCO's 80)."""
     cfg = Config.fromfile(DEMO_CONFIG)
     set_data_root(cfg, str(data_root))
+    if classes is not None:
+        set_classes(cfg, classes)
     return cfg
 
 
@@ -92,9 +96,26 @@ def test_diff_names_what_would_be_dropped_and_what_the_data_lacks(fruit):
     assert '--classes-from-data' in text
 
 
-def test_a_coco_config_on_coco_names_has_no_diff(tmp_path):
+def test_a_config_on_its_own_names_has_no_diff(tmp_path):
     make_demo_dataset(tmp_path, num_train=2, num_val=2, seed=0)
     assert category_diff(demo_config_on(tmp_path / 'coco'), 'train') == []
+
+
+def test_a_coco_config_on_the_shapes_data_stops_with_the_diff(demo_root):
+    """The headline config (COCO's 80 classes) pointed at the demo's shapes: every shape would
+    be dropped; the message counts them and names the COCO classes the data lacks."""
+    cfg = load_config('retinanet_pvig_s_coco.py')
+    set_data_root(cfg, os.path.join(demo_root, 'coco') + '/')
+    set_split_paths(cfg, dict(train='annotations/instances_train.json',
+                              val='annotations/instances_val.json'),
+                    dict(train='train/', val='val/'))
+    text = category_message(cfg, 'train', 'retinanet_pvig_s_coco.py')
+    train = os.path.join(demo_root, 'coco', 'annotations', 'instances_train.json')
+    assert text.startswith('The classes of retinanet_pvig_s_coco.py do not match the categories '
+                           f'of its data:\n  {train}:\n    in the data, not in the classes '
+                           '(their annotations would be dropped): circle (')
+    assert re.search(r'not in the data \(the model would predict them\): airplane, apple, '
+                     r'backpack, .* \(70 more\)', text)
 
 
 @pytest.mark.parametrize('config,heads', [
@@ -178,26 +199,26 @@ def train(data_root, work_dir, *flags):
 
 
 def test_partial_overlap_stops_without_the_flag_and_trains_with_it(tmp_path):
-    """An export's layout (``--ann-files``, ``--img-dirs``) whose categories keep two of the
-    config's three names: without the flag the run would train on those two and drop the
-    third's boxes, so it stops before the runner; with ``--classes-from-data`` it trains on
-    all three and evaluates, and tools/test.py evaluates the checkpoint with the classes it was
-    trained with."""
+    """An export's layout (``--ann-files``, ``--img-dirs``) whose categories are two of the
+    config's COCO names and one other: without the flag the run would train on the two and
+    drop the third's boxes, so it stops before the runner; with ``--classes-from-data`` it
+    trains on all three and evaluates, and tools/test.py evaluates the checkpoint with the
+    classes it was trained with."""
     make_demo_dataset(tmp_path, num_train=4, num_val=2, seed=0)
     for split in ('train', 'val'):
         rename_categories(tmp_path / 'coco' / 'annotations' / f'instances_{split}.json',
-                          {'triangle': 'quince'})
+                          {'circle': 'apple', 'square': 'orange', 'triangle': 'quince'})
     data = tmp_path / 'export'
     layout = export_layout(tmp_path / 'coco', data)
     stopped = train(data, tmp_path / 'stopped', *layout)
     assert stopped.returncode == 1, stopped.stderr[-3000:]
     assert 'Traceback' not in stopped.stderr
     assert re.search(r'in the data, not in the classes \(their annotations would be dropped\): '
-                     r'quince \(\d+\)', stopped.stderr), stopped.stderr[-3000:]
+                     r'quince \(\d+\)\n', stopped.stderr), stopped.stderr[-3000:]
     trained = train(data, tmp_path / 'trained', *layout, '--classes-from-data')
     output = trained.stdout + trained.stderr
     assert trained.returncode == 0, output[-4000:]
-    assert "--classes-from-data: 3 classes ['circle', 'square', 'quince']" in output
+    assert "--classes-from-data: 3 classes ['apple', 'orange', 'quince']" in output
     assert 'sampled images' not in output  # every image is where, and the size, it should be
     assert re.search(r'Epoch\(val\).*coco/bbox_mAP: -?\d', output), output[-3000:]
     # tools/test.py takes the classes from the checkpoint's meta.dataset_meta
@@ -333,3 +354,211 @@ def test_adapted_config_carries_paths_classes_and_heads(tmp_path, fruit):
     assert cfg.train_dataloader.dataset.ann_file == 'annotations/train.json'
     assert cfg.val_evaluator.ann_file == str(data / 'annotations' / 'val.json')
     check_or_exit(cfg, 'train', str(out))  # no flag needed any more
+
+
+def one_iteration(config, work_dir):
+    """Trains ``config`` (a file) for one iteration of two images and validates it, in this
+    process; returns the validation metrics."""
+    from mmengine.hooks import Hook
+
+    from mmghost.runtime import build_runner, setup_task
+    from tests.conftest import keep_every_prediction
+    cfg = Config.fromfile(config)
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[name].update(num_workers=0, persistent_workers=False)
+    cfg.train_dataloader.batch_size = 2
+    if cfg.train_cfg.type == 'IterBasedTrainLoop':
+        cfg.train_cfg.update(max_iters=1, val_interval=1)
+    else:
+        cfg.train_cfg.update(max_epochs=1, val_interval=1)
+        dataset = cfg.train_dataloader.dataset
+        while 'dataset' in dataset:  # YOLOX's MultiImageMixDataset
+            dataset = dataset.dataset
+        dataset.indices = 2  # two images: one iteration
+    keep_every_prediction(cfg.model.get('test_cfg', {}))
+    cfg.default_hooks.checkpoint = None
+    cfg.update(work_dir=str(work_dir), launcher='none')
+
+    class KeepMetrics(Hook):
+        def after_val_epoch(self, runner, metrics=None):
+            self.metrics = metrics
+
+    setup_task(cfg)
+    runner = build_runner(cfg)
+    keeper = KeepMetrics()
+    runner.register_hook(keeper, priority='LOWEST')
+    runner.train()
+    return keeper.metrics
+
+
+@pytest.mark.parametrize('demo,metric', [
+    ('retinanet_pvig-s_fpn_demo.py', 'coco/bbox_mAP'),
+    ('mask-rcnn_pvig-s_fpn_demo.py', 'coco/segm_mAP'),
+    ('yolox_pvig-s_demo.py', 'coco/bbox_mAP'),
+])
+def test_adapted_configs_train_and_evaluate(demo, metric, fruit, tmp_path):
+    """An export with names that are not COCO's, ids from 7 and a category without any
+    annotation: the adapted config of each detector trains one iteration and evaluates."""
+    from tests.conftest import load_tool
+    out = tmp_path / f'{demo[:-3]}_fruit.py'
+    tool = load_tool('tools/misc/adapt_dataset.py')
+    assert tool.main([config_path(f'demo/{demo}'), str(fruit), '-o', str(out),
+                      '--classes-from-data']) == 0
+    metrics = one_iteration(out, tmp_path / 'work')
+    assert metric in metrics and metrics[metric] >= 0, metrics
+
+
+# ---------------------------------------------------------------------------- --classes
+def test_explicit_classes_are_a_subset_in_file_order(fruit):
+    from mmghost.preflight import check_or_exit
+    cfg = demo_config_on(fruit, classes=None)
+    check_or_exit(cfg, 'train', 'demo.py', classes=['pear', 'apple'])  # no stop: a choice
+    assert cfg.train_dataloader.dataset.metainfo.classes == ('apple', 'pear')
+    assert cfg.model.bbox_head.num_classes == 2
+    with pytest.raises(SystemExit, match=r"--classes: \['fig'\] are not categories of .*"
+                                         r"train.json; its categories: apple, pear, quince, "):
+        check_or_exit(demo_config_on(fruit, classes=None), 'train', 'demo.py',
+                      classes=['apple', 'fig'])
+
+
+def test_explicit_classes_say_what_they_drop(fruit):
+    from mmghost.coco_data import subset_classes
+    kept, warnings = subset_classes(demo_config_on(fruit), 'train', ('pear', 'apple'))
+    assert kept == ('apple', 'pear')
+    train = fruit / 'annotations' / 'instances_train.json'
+    assert warnings[0] == (f'--classes: in the order of the categories of {train}, by which '
+                           "mmdet numbers the labels: ['apple', 'pear']")
+    assert re.fullmatch(rf'{train}: --classes drops the annotations of quince \(\d+\), '
+                        rf'{EMPTY} \(0\)', warnings[1])
+
+
+def test_classes_argument_takes_names_or_a_file(tmp_path):
+    from mmghost.preflight import classes_argument
+    path = tmp_path / 'classes.txt'
+    path.write_text('# fruit\napple\n\npear  # the green ones\n')
+    assert classes_argument([str(path)]) == ('apple', 'pear')
+    assert classes_argument(['apple']) == ('apple', )
+    assert classes_argument(None) is None
+    with pytest.raises(DataError, match=r"--classes names a class twice: \['a'\]"):
+        classes_argument(['a', 'b', 'a'])
+    path.write_text('# none\n')
+    with pytest.raises(DataError, match='names no class'):
+        classes_argument([str(path)])
+
+
+# ---------------------------------------------------------------------------- segmentation
+SEG_CONFIG = config_path('demo/upernet_pvig-s_demo.py')
+#: five classes on the label values 1-5; 0 is "unlabelled" (--reduce-zero-label)
+FIVE = ('road', 'grass', 'water', 'roof', 'tree')
+
+
+@pytest.fixture(scope='module')
+def five(tmp_path_factory):
+    """The demo's ADE-style maps (values 0-3) made a five-class set with 0 unlabelled: a band of
+    value 4 and one of 5 painted on every map, and ``classes.txt`` naming values 1-5."""
+    import numpy as np
+    from PIL import Image
+    root = tmp_path_factory.mktemp('five')
+    make_demo_dataset(root, num_train=4, num_val=2, seed=0)
+    ade = root / 'ade'
+    for path in (ade / 'annotations').rglob('*.png'):
+        labels = np.array(Image.open(path))
+        labels[:8] = 4
+        labels[-8:] = 5
+        Image.fromarray(labels, mode='L').save(path)
+    (ade / 'classes.txt').write_text('\n'.join(FIVE) + '\n')
+    return ade
+
+
+def seg_config_on(data_root, *flags):
+    """The UperNet demo config on ``data_root`` with the data flags of tools/train.py."""
+    import argparse
+
+    from mmghost.runtime import add_data_arguments, apply_data_arguments
+    parser = argparse.ArgumentParser()
+    add_data_arguments(parser)
+    args = parser.parse_args(['--data-root', str(data_root), *flags])
+    cfg = Config.fromfile(SEG_CONFIG)
+    apply_data_arguments(cfg, args)
+    return cfg, args
+
+
+def seg_check(data_root, *flags):
+    from mmghost.preflight import check_or_exit
+    cfg, args = seg_config_on(data_root, *flags)
+    check_or_exit(cfg, 'train', 'upernet.py', args.classes_from_data, classes=args.classes)
+    return cfg
+
+
+def test_five_classes_with_reduce_zero_label_train_and_evaluate(five, tmp_path):
+    """``adapt_dataset.py`` with ``--reduce-zero-label --classes-from-data`` writes the UperNet
+    config of the five-class set; it trains one iteration and evaluates (mIoU)."""
+    from tests.conftest import load_tool
+    out = tmp_path / 'upernet_five.py'
+    tool = load_tool('tools/misc/adapt_dataset.py')
+    assert tool.main([SEG_CONFIG, str(five), '-o', str(out), '--reduce-zero-label',
+                      '--classes-from-data']) == 0
+    cfg = Config.fromfile(out)
+    assert cfg.model.decode_head.num_classes == cfg.model.auxiliary_head.num_classes == 5
+    for loader in ('train_dataloader', 'val_dataloader'):
+        dataset = cfg[loader].dataset
+        assert dataset.metainfo.classes == FIVE and dataset.reduce_zero_label is True
+        assert [t.reduce_zero_label for t in dataset.pipeline
+                if t.type == 'LoadAnnotations'] == [True]
+    metrics = one_iteration(out, tmp_path / 'work')
+    assert 0 <= metrics['mIoU'] <= 100, metrics
+
+
+def test_label_values_beyond_the_classes_stop_the_run(five):
+    """Without --reduce-zero-label, value 5 of five classes is out of range (mmseg would fail
+    in the loss); the message counts the maps and names the flag."""
+    with pytest.raises(SystemExit) as stop:
+        seg_check(five, '--classes', *FIVE)
+    assert re.search(r'train_dataloader: 4 of 4 sampled label maps hold value 5 \(e.g. .*\.png\)'
+                     r', beyond the 5 classes \(values 255 are ignored, value i is class i '
+                     r'\(--reduce-zero-label: value 0 is ignored', str(stop.value)), stop.value
+    seg_check(five, '--classes', *FIVE, '--reduce-zero-label')  # passes
+
+
+def test_segmentation_classes_mismatch_stops_and_from_data_fixes_it(five):
+    with pytest.raises(SystemExit, match=r'The classes of upernet.py do not match .*classes.txt:'
+                                         r"\n  .*classes.txt \(5\): road, grass, water, roof, "
+                                         r"tree\n  the config \(0\): none"):
+        seg_check(five, '--reduce-zero-label')
+    cfg = seg_check(five, '--reduce-zero-label', '--classes-from-data')
+    assert cfg.val_dataloader.dataset.metainfo.classes == FIVE
+
+
+def test_segmentation_folders_that_cannot_train_are_errors(tmp_path):
+    """Maps missing, colour maps, another image suffix, and no classes file: one message each,
+    with counts and the flag that fixes it."""
+    from PIL import Image
+    make_demo_dataset(tmp_path, num_train=4, num_val=2, seed=0)
+    ade = tmp_path / 'ade'
+    (ade / 'classes.txt').unlink()
+    with pytest.raises(SystemExit, match=r'--classes-from-data: label maps do not name their '
+                                         r'classes, and .*classes.txt is not there'):
+        seg_check(ade, '--classes-from-data')
+    maps = sorted((ade / 'annotations' / 'training').glob('*.png'))
+    maps[0].unlink()
+    Image.open(maps[1]).convert('RGB').save(maps[1])
+    with pytest.raises(SystemExit) as stop:
+        seg_check(ade, '--classes', 'background', 'circle', 'square', 'triangle')
+    message = str(stop.value)
+    assert 'train_dataloader: 1 of 4 images have no label map' in message
+    assert re.search(r'train_dataloader: 1 of 3 sampled label maps are colour images .*'
+                     r"\(a PNG of mode 'L' or 'P'\)", message), message
+    with pytest.raises(SystemExit, match=r"no \*\.png image in .*training \(found \['\.jpg'\]; "
+                                         '--img-suffix sets it'):
+        seg_check(ade, '--classes', 'a', 'b', 'c', 'd', '--img-suffix', '.png')
+
+
+def test_a_named_segmentation_type_takes_other_classes_as_a_plain_one():
+    """ADE20KDataset accepts only a subset of its 150 classes; set_classes makes it a
+    BaseSegDataset that reads the same files (suffixes, reduce_zero_label)."""
+    cfg = load_config('upernet_pvig-s_8xb2-160k_ade20k-512x512.py')
+    set_classes(cfg, FIVE)
+    dataset = cfg.train_dataloader.dataset
+    assert (dataset.type, dataset.img_suffix, dataset.seg_map_suffix,
+            dataset.reduce_zero_label) == ('BaseSegDataset', '.jpg', '.png', True)
+    assert cfg.model.decode_head.num_classes == 5

@@ -87,7 +87,8 @@ def train(workspace, work_dir, config=CONFIG, args=(), options=()):
     env = dict(os.environ, OMP_NUM_THREADS='1')  # 2 threads on 2 busy cores are slower than 1
     env['PYTHONPATH'] = os.pathsep.join(filter(None, [REPO_ROOT, env.get('PYTHONPATH')]))
     cmd = [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'), str(config),
-           '--work-dir', str(work_dir), *args, '--cfg-options', *TINY, *options]
+           '--work-dir', str(work_dir), '--classes-from-data', *args, '--cfg-options', *TINY,
+           *options]
     return subprocess.run(cmd, cwd=workspace, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, timeout=TIMEOUT)
 

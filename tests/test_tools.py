@@ -62,7 +62,8 @@ def free_port():
 def trained(workspace):
     """tools/train.py without --work-dir, 2 iterations; returns (work_dir, checkpoint, log)."""
     log = run([sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'), CONFIG,
-               '--cfg-options', 'train_dataloader.batch_size=2', *SMALL], cwd=workspace)
+               '--classes-from-data', '--cfg-options', 'train_dataloader.batch_size=2', *SMALL],
+              cwd=workspace)
     work_dir = workspace / 'work_dirs' / 'retinanet_pvig-s_fpn_demo'
     return work_dir, work_dir / 'epoch_1.pth', log
 
@@ -104,7 +105,7 @@ def test_dist_train_two_cpu_processes(workspace):
     """tools/dist_train.sh CONFIG 2: torchrun, two processes, gloo (no CUDA needed)."""
     work_dir = workspace / 'work_dirs' / 'dist'
     run(['bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), CONFIG, '2',
-         '--work-dir', str(work_dir), '--cfg-options', 'train_dataloader.batch_size=1', *SMALL],
+         '--work-dir', str(work_dir), '--classes-from-data', '--cfg-options', 'train_dataloader.batch_size=1', *SMALL],
         cwd=workspace, extra_env=dict(PORT=str(free_port()), OMP_NUM_THREADS='1'))
     assert (work_dir / 'epoch_1.pth').is_file()
     logs = glob.glob(str(work_dir / '*' / '*.log'))

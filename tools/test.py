@@ -1,12 +1,14 @@
 """Tests (evaluates) a checkpoint on a config's test set, like mmdet's tools/test.py.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--data-root DIR]
-                         [--classes-from-data] [--out FILE] [--show] [--show-dir DIR] [--tta]
+                         [--classes-from-data] [--classes NAME ...] [--ann-files ...]
+                         [--img-dirs ...] [--reduce-zero-label] [--img-suffix S]
+                         [--seg-map-suffix S] [--out FILE] [--show] [--show-dir DIR] [--tta]
                          [--cfg-options KEY=VALUE ...]
                          [--launcher none|pytorch|slurm|mpi]
 
-A detection checkpoint trained on other classes than the config's (``tools/train.py
---classes-from-data``) is tested with its own, from its ``meta.dataset_meta``.
+A checkpoint trained on other classes than the config's (``tools/train.py
+--classes-from-data`` or ``--classes``) is tested with its own, from its ``meta.dataset_meta``.
 
 The task (mmdet, mmseg or mmpretrain) is read from the config's ``default_scope``; the metrics
 are logged as mmdet/mmseg/mmpretrain do. Multi-process: ``tools/dist_test.sh CONFIG CHECKPOINT
@@ -59,7 +61,8 @@ def main(argv=None):
 
     cfg = load_config(args)
     # the data is on disk and fits the classes (or becomes them), or one short message
-    check_or_exit(cfg, 'test', args.config, args.classes_from_data, args.checkpoint)
+    check_or_exit(cfg, 'test', args.config, args.classes_from_data, args.checkpoint,
+                  args.classes)
     cfg.load_from = args.checkpoint
     task = setup_task(cfg)
 

@@ -1,6 +1,8 @@
 """Trains a detector (mmdet) or segmentor (mmseg) from a config, like mmdet's tools/train.py.
 
     python tools/train.py CONFIG [--work-dir DIR] [--data-root DIR] [--classes-from-data]
+                          [--classes NAME ...] [--ann-files SPLIT=FILE ...] [--img-dirs ...]
+                          [--reduce-zero-label] [--img-suffix S] [--seg-map-suffix S]
                           [--resume [CKPT]] [--amp]
                           [--auto-scale-lr] [--cfg-options KEY=VALUE ...]
                           [--launcher none|pytorch|slurm|mpi]
@@ -42,7 +44,7 @@ def main(argv=None):
 
     cfg = load_config(args)
     # the data is on disk and fits the classes (or becomes them), or one short message
-    check_or_exit(cfg, 'train', args.config, args.classes_from_data)
+    check_or_exit(cfg, 'train', args.config, args.classes_from_data, classes=args.classes)
 
     if args.amp:
         optim_type = cfg.optim_wrapper.get('type', 'OptimWrapper')

@@ -16,7 +16,6 @@ model = dict(
     # statistics
     backbone=dict(_base_.pvig_backbone, norm_eval=False, drop_path_rate=0., init_cfg=None),
     neck=dict(in_channels=[80, 160, 400, 640]),
-    roi_head=dict(bbox_head=dict(num_classes=3), mask_head=dict(num_classes=3)),
     # fewer proposals and RoI samples: a handful of objects per image
     train_cfg=dict(
         rpn_proposal=dict(nms_pre=1000, max_per_img=300),

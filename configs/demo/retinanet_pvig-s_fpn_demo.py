@@ -1,6 +1,7 @@
 # RetinaNet + Pyramid ViG-S trained from scratch on the synthetic shapes demo set
 # (`python tools/make_demo_data.py`), sized for a 2-core CPU: `python tools/run_demo.py`
-# (or `python tools/train.py configs/demo/retinanet_pvig-s_fpn_demo.py`).
+# (or `python tools/train.py configs/demo/retinanet_pvig-s_fpn_demo.py --classes-from-data`;
+# the classes, and every head's num_classes, are the data's).
 # The model of retinanet_pvig_s_coco.py with a lighter head, on the demo data and schedule.
 # Measured on 2 CPU cores: ~1.2 s per iteration, about 4.5 minutes for tools/run_demo.py in
 # all, bbox mAP 0.64 on the demo val split (docs/get_started.md, "The demo").
@@ -22,7 +23,6 @@ model = dict(
     # P3-P5 (anchors 16-101 px) suffice for the shapes
     neck=dict(in_channels=[160, 400, 640], out_channels=128, num_outs=3),
     bbox_head=dict(
-        num_classes=3,
         in_channels=128,
         feat_channels=128,
         stacked_convs=2,

@@ -15,9 +15,8 @@ model = dict(
     data_preprocessor=dict(_base_.img_norm, size=_base_.crop_size),
     # from scratch (no ImageNet weights: the demo never needs the network)
     backbone=dict(_base_.pvig_backbone, norm_eval=False, drop_path_rate=0., init_cfg=None),
-    decode_head=dict(in_channels=[80, 160, 400, 640], num_classes=4, channels=128,
-                     norm_cfg=norm_cfg),
-    auxiliary_head=dict(in_channels=400, num_classes=4, channels=64, norm_cfg=norm_cfg))
+    decode_head=dict(in_channels=[80, 160, 400, 640], channels=128, norm_cfg=norm_cfg),
+    auxiliary_head=dict(in_channels=400, channels=64, norm_cfg=norm_cfg))
 
 # ---- schedule: 1000 iterations, validation at the end only ----
 max_iters = 1000

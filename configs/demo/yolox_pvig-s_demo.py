@@ -11,15 +11,12 @@ model = dict(
              interval=10)
     ]),
     # from scratch (no ImageNet weights: the demo never needs the network)
-    backbone=dict(norm_eval=False, drop_path_rate=0., init_cfg=None),
-    bbox_head=dict(num_classes=3))
+    backbone=dict(norm_eval=False, drop_path_rate=0., init_cfg=None))
 
 # ---- data: the demo set (see _base_/datasets/demo_coco_detection.py), YOLOX augmentation ----
+# (its classes, as the other demos', are set from the data by tools/run_demo.py)
 dataset_type = 'CocoDataset'
 data_root = 'data/demo/coco/'
-metainfo = dict(
-    classes=('circle', 'square', 'triangle'),
-    palette=[(220, 40, 40), (40, 180, 60), (50, 90, 220)])
 backend_args = None
 train_pipeline = [
     dict(type='Mosaic', img_scale=img_scale, pad_val=114.0),
@@ -51,7 +48,6 @@ train_dataloader = dict(
         type='MultiImageMixDataset',
         dataset=dict(
             type=dataset_type,
-            metainfo=metainfo,
             data_root=data_root,
             ann_file='annotations/instances_train.json',
             data_prefix=dict(img='train/'),
@@ -71,7 +67,6 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
-        metainfo=metainfo,
         data_root=data_root,
         ann_file='annotations/instances_val.json',
         data_prefix=dict(img='val/'),

@@ -16,6 +16,7 @@ The same images are written in two layouts under ``root``::
     ade/images/validation/000000.jpg ...
     ade/annotations/training/000000.png  mode 'L': 0 = background, i = DEMO_CLASSES[i - 1]
     ade/annotations/validation/000000.png
+    ade/classes.txt                      background, then DEMO_CLASSES: the class of each value
     meta.json                            the generation parameters (cache key)
 
 Generation is deterministic: every image draws from its own ``numpy`` Generator seeded with
@@ -39,7 +40,7 @@ CLASS_HUES = (0.0, 125.0, 225.0)
 HUE_JITTER = 15.0
 
 # Bump whenever the generator's output changes, so cached datasets are regenerated.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: ade/classes.txt
 
 # (height, width) choices; multiples of 32 so every backbone stride divides them.
 IMAGE_SIZES = ((192, 192), (160, 224), (224, 160))
@@ -73,8 +74,8 @@ def make_demo_dataset(root='data/demo', num_train=320, num_val=64, seed=0, overw
             ``ade`` folders this function did not write.
 
     Returns:
-        dict: ``root``, ``coco_root``, ``ade_root``, ``train_ann_file`` and ``val_ann_file``,
-        all as strings.
+        dict: ``root``, ``coco_root``, ``ade_root``, ``ade_classes_file``, ``train_ann_file``
+        and ``val_ann_file``, all as strings.
 
     Raises:
         ValueError: If a count or the seed is out of range.
@@ -92,8 +93,8 @@ def make_demo_dataset(root='data/demo', num_train=320, num_val=64, seed=0, overw
     params = dict(generator_version=GENERATOR_VERSION, num_train=int(num_train),
                   num_val=int(num_val), seed=int(seed))
     previous_meta = _read_meta(meta_path)
-    outputs_present = all(Path(paths[key]).exists()
-                          for key in ('ade_root', 'train_ann_file', 'val_ann_file'))
+    outputs_present = all(Path(paths[key]).exists() for key in (
+        'ade_root', 'ade_classes_file', 'train_ann_file', 'val_ann_file'))
     if not overwrite and previous_meta == dict(params, complete=True) and outputs_present:
         return paths
 
@@ -113,6 +114,9 @@ def make_demo_dataset(root='data/demo', num_train=320, num_val=64, seed=0, overw
     for split_index, (coco_split, ade_split) in enumerate(SPLITS):
         _write_split(coco_root, ade_root, coco_split, ade_split, counts[coco_split],
                      int(seed), split_index)
+    # the label maps' classes, by value (--classes-from-data reads it)
+    Path(paths['ade_classes_file']).write_text(
+        ''.join(f'{name}\n' for name in ('background', *DEMO_CLASSES)), encoding='utf-8')
     _write_meta(meta_path, dict(params, complete=True))
     return paths
 
@@ -125,6 +129,7 @@ def _check_count(name, value):
 def _dataset_paths(root):
     coco_root = root / 'coco'
     return dict(root=str(root), coco_root=str(coco_root), ade_root=str(root / 'ade'),
+                ade_classes_file=str(root / 'ade' / 'classes.txt'),
                 train_ann_file=str(coco_root / 'annotations' / 'instances_train.json'),
                 val_ann_file=str(coco_root / 'annotations' / 'instances_val.json'))
 

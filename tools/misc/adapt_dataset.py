@@ -1,28 +1,30 @@
-"""Writes a config that trains CONFIG on your own COCO-format data, for you to keep and edit.
+"""Writes a config that trains CONFIG on your own data, for you to keep and edit.
 
-    python tools/misc/adapt_dataset.py CONFIG DATA_ROOT -o OUT_CONFIG [--ann-files SPLIT=FILE ...]
-        [--img-dirs SPLIT=DIR ...] [--classes-from-data] [--dry-run]
+    python tools/misc/adapt_dataset.py CONFIG DATA_ROOT -o OUT_CONFIG [--classes-from-data]
+        [--classes NAME ...] [--ann-files SPLIT=FILE ...] [--img-dirs SPLIT=DIR ...]
+        [--reduce-zero-label] [--img-suffix S] [--seg-map-suffix S] [--dry-run]
 
 CONFIG is a path or ``package::path`` (``mmdet::retinanet/retinanet_r50_fpn_1x_coco.py``, or a
-config written by ``tools/swap_backbone.py``). The data is pointed at as ``tools/train.py`` does
-(``--data-root``, ``--ann-files``, ``--img-dirs``, ``--classes-from-data``) and checked by the
-same preflight (files on disk, categories against the classes, the annotations' content). The
-written config inherits CONFIG through ``_base_`` and overrides only what changes, one comment
-per change: the datasets' paths and classes, the evaluators' annotation files and every head's
-``num_classes``. Then ``python tools/train.py OUT_CONFIG`` trains it with no further flag.
+config written by ``tools/swap_backbone.py``); the data is COCO-format (detection) or mmseg
+folders (segmentation). It is pointed at with the flags of ``tools/train.py`` and checked by
+the same preflight (files on disk, the classes against the data, the content). The written
+config inherits CONFIG through ``_base_`` and overrides only what changes, one comment per
+change: the datasets' paths, classes and settings, the evaluators' annotation files and every
+head's ``num_classes``. Then ``python tools/train.py OUT_CONFIG`` trains it with no further flag.
 """
 import argparse
 import copy
 import os.path as osp
+import shlex
 import sys
 
 try:
     import mmghost  # noqa: F401
 except ImportError:  # a source checkout that is not pip-installed
     sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmghost.coco_data import run_classes
 from mmghost.config_text import Change, base_path, overrides, render, write_config
-from mmghost.preflight import check_or_exit, set_data_root, set_split_paths
+from mmghost.preflight import check_or_exit, run_classes, set_data_root
+from mmghost.runtime import add_data_arguments, apply_data_arguments
 from mmghost.swap import config_file
 
 #: the config keys a dataset adaptation may change
@@ -31,26 +33,19 @@ DATA_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evalu
 
 
 def parse_args(argv=None):
-    from mmengine.config import DictAction
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='config path, or package::path (mmdet::...)')
     parser.add_argument('data_root', help='the dataset folder')
     parser.add_argument('-o', '--out', help='the config to write (required unless --dry-run)')
-    parser.add_argument('--ann-files', nargs='+', action=DictAction, metavar='SPLIT=FILE',
-                        help='annotation file of each split under DATA_ROOT (train, val, test; '
-                        'val sets test too), e.g. train=annotations/train.json')
-    parser.add_argument('--img-dirs', nargs='+', action=DictAction, metavar='SPLIT=DIR',
-                        help='image folder of each split under DATA_ROOT, e.g. train=images/')
-    parser.add_argument('--classes-from-data', action='store_true',
-                        help="the categories of the annotation files become the classes")
     parser.add_argument('--dry-run', action='store_true', help='print the config, write nothing')
+    add_data_arguments(parser, data_root=False)
     args = parser.parse_args(argv)
     if not args.out and not args.dry_run:
         parser.error('-o OUT_CONFIG is required (or --dry-run)')
     return args
 
 
-def adapted_changes(before, after, flags):
+def adapted_changes(before, after):
     """The :class:`Change` s from config ``before`` to ``after``, each with its reason."""
     data = overrides(before.to_dict(), after.to_dict())
     changes = []
@@ -70,24 +65,20 @@ def adapted_changes(before, after, flags):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
     from mmengine.config import Config
     source = config_file(args.config)
     before = Config.fromfile(source)
     after = copy.deepcopy(before)
     set_data_root(after, args.data_root)
-    set_split_paths(after, args.ann_files, args.img_dirs)
-    check_or_exit(after, 'train', args.config, args.classes_from_data)
-    flags = ' '.join(filter(None, [
-        args.data_root,
-        args.ann_files and '--ann-files ' + ' '.join(f'{k}={v}' for k, v in
-                                                    args.ann_files.items()),
-        args.img_dirs and '--img-dirs ' + ' '.join(f'{k}={v}' for k, v in args.img_dirs.items()),
-        args.classes_from_data and '--classes-from-data']))
+    apply_data_arguments(after, args)
+    check_or_exit(after, 'train', args.config, args.classes_from_data, classes=args.classes)
+    command = ' '.join(shlex.quote(arg) for arg in argv)
     text = render([f'{args.config} on the data of {args.data_root}, written by',
-                   f'  python tools/misc/adapt_dataset.py {args.config} {flags}',
+                   f'  python tools/misc/adapt_dataset.py {command}',
                    '(each change says why)'], base_path(args.config, args.out),
-                  adapted_changes(before, after, flags))
+                  adapted_changes(before, after))
     if not write_config(text, args.out, args.dry_run):
         return 0
     written = Config.fromfile(args.out)

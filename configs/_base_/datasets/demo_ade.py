@@ -1,14 +1,13 @@
 # The synthetic coloured-shapes demo set in ADE20K layout (`python tools/make_demo_data.py`):
 #   data/demo/ade/images/{training,validation}/*.jpg
 #   data/demo/ade/annotations/{training,validation}/*.png   (0 = background, i = i-th shape class)
+#   data/demo/ade/classes.txt   (the class of each value: background, circle, square, triangle)
 # Background is a real class here, so labels are not shifted (reduce_zero_label=False).
+# The classes are the data's: tools/run_demo.py and `tools/train.py --classes-from-data` read
+# classes.txt and set metainfo.classes and every head's num_classes.
 _base_ = './ade20k.py'
 dataset_type = 'BaseSegDataset'
 data_root = 'data/demo/ade'
-# ('background', *mmghost.demo.DEMO_CLASSES) (tests/test_configs.py checks it)
-metainfo = dict(
-    classes=('background', 'circle', 'square', 'triangle'),
-    palette=[(0, 0, 0), (220, 40, 40), (40, 180, 60), (50, 90, 220)])
 crop_size = (160, 160)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -28,7 +27,6 @@ train_dataloader = dict(
     num_workers=2,
     dataset=dict(
         type=dataset_type,
-        metainfo=metainfo,
         reduce_zero_label=False,
         img_suffix='.jpg',
         seg_map_suffix='.png',
@@ -38,7 +36,6 @@ val_dataloader = dict(
     num_workers=2,
     dataset=dict(
         type=dataset_type,
-        metainfo=metainfo,
         reduce_zero_label=False,
         img_suffix='.jpg',
         seg_map_suffix='.png',

@@ -3,11 +3,9 @@
 # Images are 192x192, 160x224 or 224x160, used at 2/3 of that size: under half the compute per
 # image of full size on a CPU, and the shapes stay 14-80 px.
 _base_ = './coco_detection.py'
+# The classes are the data's: tools/run_demo.py and `tools/train.py --classes-from-data` read
+# them from the annotation files and set metainfo.classes and every head's num_classes.
 data_root = 'data/demo/coco/'
-# must equal mmghost.demo.DEMO_CLASSES (tests/test_configs.py checks it)
-metainfo = dict(
-    classes=('circle', 'square', 'triangle'),
-    palette=[(220, 40, 40), (40, 180, 60), (50, 90, 220)])
 img_scale_factor = 2 / 3
 
 train_pipeline = [
@@ -27,7 +25,6 @@ test_pipeline = [
 train_dataloader = dict(
     batch_size=8,
     dataset=dict(
-        metainfo=metainfo,
         data_root=data_root,
         ann_file='annotations/instances_train.json',
         data_prefix=dict(img='train/'),
@@ -36,7 +33,6 @@ train_dataloader = dict(
 val_dataloader = dict(
     batch_size=8,
     dataset=dict(
-        metainfo=metainfo,
         data_root=data_root,
         ann_file='annotations/instances_val.json',
         data_prefix=dict(img='val/'),
