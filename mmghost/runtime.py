@@ -12,6 +12,7 @@ The tools run mmdet and mmseg configs alike. What they need beyond mmengine's ``
   for a device-less ``MMDistributedDataParallel``.
 * :func:`build_runner`, :func:`default_work_dir`, :func:`enable_visualization`.
 """
+import argparse
 import contextlib
 import copy
 import datetime
@@ -109,8 +110,9 @@ def add_data_arguments(parser, data_root=True):
         'the categories of COCO-format data (the others are dropped), or the classes of the '
         'label values of segmentation maps; set as --classes-from-data does')
     data.add_argument(
-        '--reduce-zero-label', action='store_true',
-        help='segmentation maps: value 0 is ignored and value i is class i - 1 (as ADE20K)')
+        '--reduce-zero-label', action=argparse.BooleanOptionalAction, default=None,
+        help="segmentation maps: value 0 is ignored and value i is class i - 1 (as ADE20K's; "
+        "--no-reduce-zero-label: value 0 is a class; default: the config's)")
     data.add_argument('--img-suffix', help='segmentation data: the images\' suffix (.jpg)')
     data.add_argument('--seg-map-suffix',
                       help='segmentation data: the label maps\' suffix (.png)')
@@ -133,8 +135,8 @@ def apply_data_arguments(cfg, args):
         set_split_paths(cfg, flags['ann_files'], flags['img_dirs'])
     except ValueError as error:
         raise SystemExit(str(error)) from None
-    if flags['reduce_zero_label']:
-        set_reduce_zero_label(cfg)
+    if flags['reduce_zero_label'] is not None:
+        set_reduce_zero_label(cfg, flags['reduce_zero_label'])
     if flags['img_suffix'] or flags['seg_map_suffix']:
         set_suffixes(cfg, flags['img_suffix'], flags['seg_map_suffix'])
 

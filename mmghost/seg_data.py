@@ -133,9 +133,10 @@ def plain_dataset(dataset, classes):
 
 
 def set_reduce_zero_label(cfg, value=True):
-    """``--reduce-zero-label``: label value 0 is ignored and value ``i`` is class ``i - 1``,
-    on every segmentation dataset of the run and on the ``LoadAnnotations`` of its pipeline
-    that set it (mmseg asserts that they agree)."""
+    """``--reduce-zero-label`` (``value`` true: label value 0 is ignored and value ``i`` is class
+    ``i - 1``) or ``--no-reduce-zero-label`` (false: every value is its class), on every
+    segmentation dataset of the run and on the ``LoadAnnotations`` of its pipeline that set it
+    (mmseg asserts that they agree)."""
     for phase in ('train', 'test'):
         for _, dataset in seg_datasets(cfg, phase):
             dataset['reduce_zero_label'] = value

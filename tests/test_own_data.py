@@ -562,3 +562,19 @@ def test_a_named_segmentation_type_takes_other_classes_as_a_plain_one():
     assert (dataset.type, dataset.img_suffix, dataset.seg_map_suffix,
             dataset.reduce_zero_label) == ('BaseSegDataset', '.jpg', '.png', True)
     assert cfg.model.decode_head.num_classes == 5
+
+
+def test_no_reduce_zero_label_makes_value_zero_a_class():
+    """The ADE20K configs reduce the zero label (ADE20KDataset's default); data whose value 0
+    is a class turns it off, on the datasets and on their LoadAnnotations."""
+    import argparse
+
+    from mmghost.runtime import apply_data_arguments
+    cfg, _ = seg_config_on('/data/streets', '--no-reduce-zero-label')
+    assert cfg.train_dataloader.dataset.reduce_zero_label is False
+    cfg = load_config('upernet_pvig-s_8xb2-160k_ade20k-512x512.py')
+    apply_data_arguments(cfg, argparse.Namespace(reduce_zero_label=False))
+    dataset = cfg.train_dataloader.dataset
+    assert dataset.reduce_zero_label is False
+    assert all(t.get('reduce_zero_label', False) is False for t in dataset.pipeline
+               if t.type == 'LoadAnnotations')
