@@ -60,6 +60,18 @@ def _merge(families, checksums):
 OFFICIAL_MODELS = _merge(family_modules(), read_checksums())
 
 
+#: the smallest official variant of each family, and the image size its position terms (where it
+#: has any) were trained at: what a check of every family runs (export, torch.compile, CUDA,
+#: autocast)
+SMALLEST_MODELS = {
+    'PyramidViG': ('pvig_ti_224_gelu', 224), 'ViG': ('vig_ti_224_gelu', 224),
+    'GhostNet': ('ghostnet_0.5x', 224), 'GhostNetV2': ('ghostnetv2_1.0x', 224),
+    'TinyNet': ('tinynet_e', 224), 'G-GhostRegNet': ('g_ghost_regnetx_002', 224),
+    'TNT': ('tnt_s_patch16_224', 224), 'PyramidTNT': ('ptnt_ti_patch16_192', 192),
+    'WaveMLP': ('WaveMLP_T', 224), 'AugViT': ('augvit_small', 224),
+}
+
+
 def _entry(name):
     if name not in OFFICIAL_MODELS:
         raise KeyError(f'Unknown official model {name!r}; choose one of {sorted(OFFICIAL_MODELS)}')

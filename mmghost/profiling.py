@@ -232,6 +232,75 @@ def randomize_batchnorm_(model, seed=0):
     return count
 
 
+# ----------------------------------------------------------------------------- autocast
+@torch.no_grad()
+def calibrate_batchnorm_(model, inputs, steps=2):
+    """Sets every BatchNorm's running statistics to those of ``steps`` forwards of ``inputs``
+    (a cumulative average), in place: trained-like statistics for a model with random weights,
+    whose fresh statistics (mean 0, variance 1) do not normalise its activations."""
+    norms = [m for m in model.modules() if isinstance(m, _BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None
+    model.train()
+    for _ in range(steps):
+        model(inputs)
+    for norm, momentum in zip(norms, momenta):
+        norm.momentum = momentum
+
+
+def training_step_outputs(model, inputs, dtype=None, device_type='cpu'):
+    """One forward and backward of ``model`` in its current mode (loss: the sum of the outputs'
+    mean squares), under ``torch.autocast(device_type, dtype)`` when ``dtype`` is given.
+
+    Returns:
+        tuple: The outputs (float32, detached) and ``{name: gradient}`` (float32); the model's
+        gradients are cleared afterwards.
+    """
+    model.zero_grad(set_to_none=True)
+    with torch.autocast(device_type, dtype=dtype or torch.float32, enabled=dtype is not None):
+        outputs = model(inputs)
+        loss = sum(output.float().pow(2).mean() for output in outputs)
+    loss.backward()
+    gradients = {name: p.grad.float().clone() for name, p in model.named_parameters()
+                 if p.grad is not None}
+    model.zero_grad(set_to_none=True)
+    return [output.detach().float() for output in outputs], gradients
+
+
+def relative_error(actual, expected):
+    """``|actual - expected| / |expected|`` (Frobenius norms) of two tensors, or of two lists /
+    dicts of them concatenated."""
+    if isinstance(expected, dict):
+        actual, expected = [actual[k] for k in expected], list(expected.values())
+    if isinstance(expected, (list, tuple)):
+        actual = torch.cat([a.flatten() for a in actual])
+        expected = torch.cat([e.flatten() for e in expected])
+    return float((actual - expected).norm() / expected.norm().clamp_min(1e-30))
+
+
+def autocast_errors(model, inputs, dtype, device_type='cpu', calibration=None):
+    """A fine-tuning step under autocast ``dtype`` against the same step in float32: the
+    BatchNorm statistics calibrated on ``calibration`` (default ``inputs``;
+    :func:`calibrate_batchnorm_`), then frozen (eval mode, as the detection configs'
+    ``norm_eval=True``; no stochastic depth), and the forward and backward of each from the
+    same weights and input.
+
+    Returns:
+        dict: ``finite`` (outputs and gradients), ``outputs`` (relative error of each stage),
+        ``gradients`` (relative error of all gradients together).
+    """
+    calibrate_batchnorm_(model, inputs if calibration is None else calibration)
+    model.eval()
+    reference = training_step_outputs(model, inputs, None, device_type)
+    outputs, gradients = training_step_outputs(model, inputs, dtype, device_type)
+    finite = all(bool(torch.isfinite(t).all()) for t in (*outputs, *gradients.values()))
+    return dict(finite=finite and gradients.keys() == reference[1].keys(),
+                outputs=[relative_error(a, e) for a, e in zip(outputs, reference[0])],
+                gradients=relative_error(gradients, reference[1]))
+
+
 # ----------------------------------------------------------------------------- timing
 def time_calls(fn, repeats, warmup=0):
     """Calls ``fn()`` ``warmup`` times untimed, then ``repeats`` times timed.

@@ -10,18 +10,13 @@ from torch import nn
 from mmghost import deploy
 from mmghost.models.layers import any_size_paths, effective_k_dilation
 from mmghost.models.layers.tracing import ceil_div
+from mmghost.official import SMALLEST_MODELS
 
 from tests.conftest import build_model, config_path, load_config, load_tool
 
-# the smallest official variant of each family, and the image size its position terms (where it
-# has any) were trained at: an export there is where a shortcut would be frozen
-FAMILIES = {
-    'PyramidViG': ('pvig_ti_224_gelu', 224), 'ViG': ('vig_ti_224_gelu', 224),
-    'GhostNet': ('ghostnet_0.5x', 224), 'GhostNetV2': ('ghostnetv2_1.0x', 224),
-    'TinyNet': ('tinynet_e', 224), 'G-GhostRegNet': ('g_ghost_regnetx_002', 224),
-    'TNT': ('tnt_s_patch16_224', 224), 'PyramidTNT': ('ptnt_ti_patch16_192', 192),
-    'WaveMLP': ('WaveMLP_T', 224), 'AugViT': ('augvit_small', 224),
-}
+# the smallest official variant of each family at the size its position terms were trained at:
+# an export there is where a shortcut would be frozen
+FAMILIES = SMALLEST_MODELS
 # a second size: odd sides, another aspect ratio, batch 2
 OTHER_SHAPE = (2, 161, 227)
 

@@ -1,10 +1,66 @@
-"""CUDA checks (skipped without a GPU): the same numbers on GPU as on CPU, detection-size input."""
+"""CUDA checks (skipped without a GPU): the same numbers on GPU as on CPU for every family,
+detection-size input, the detectors and UperNet through the Runner (mmcv's CUDA ops: RoIAlign,
+NMS), SyncBN under torchrun. ``tools/misc/gpu_check.sh`` runs them on a lent machine."""
 import pytest
 import torch
 
 from mmghost.models.backbones import PyramidViG
+from mmghost.official import SMALLEST_MODELS, official_backbone_cfg
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+
+
+@pytest.mark.parametrize('family', sorted(SMALLEST_MODELS))
+def test_every_family_on_gpu_equals_cpu_in_float64(family):
+    """The smallest model of each family, seeded BatchNorm statistics, eval mode, at an odd size
+    (another aspect ratio, batch 2): CUDA float64 equals CPU float64."""
+    from mmghost.profiling import randomize_batchnorm_
+    from mmghost.registry import MODELS
+    torch.manual_seed(0)
+    model = MODELS.build(official_backbone_cfg(SMALLEST_MODELS[family][0], init_cfg=None))
+    randomize_batchnorm_(model)
+    model = model.eval().double()
+    x = torch.randn(2, 3, 161, 227, dtype=torch.float64)
+    with torch.no_grad():
+        expected = model(x)
+        actual = model.cuda()(x.cuda())
+    for a, e in zip(actual, expected):
+        torch.testing.assert_close(a.cpu(), e, rtol=1e-7, atol=1e-9 * e.abs().max().item())
+
+
+@pytest.mark.parametrize('demo', ['mask-rcnn_pvig-s_fpn_demo.py', 'yolox_pvig-s_demo.py',
+                                  'upernet_pvig-s_demo.py'])
+def test_demo_config_trains_and_predicts_on_gpu(demo, demo_root, tmp_path):
+    """One training iteration and a validation (predict) pass through the Runner on CUDA: the
+    Mask R-CNN demo (mmcv's RoIAlign and NMS), YOLOX and UperNet."""
+    import math
+    import os.path as osp
+
+    from mmghost.preflight import check_or_exit, set_data_root
+    from mmghost.runtime import build_runner, setup_task
+    from tests.conftest import keep_every_prediction, load_config
+    cfg = load_config(f'demo/{demo}')
+    segmentation = setup_task(cfg) == 'mmseg'
+    set_data_root(cfg, osp.join(demo_root, 'ade' if segmentation else 'coco') + '/')
+    check_or_exit(cfg, 'train', demo, classes_from_data=True)
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[name].update(num_workers=0, persistent_workers=False)
+    cfg.train_dataloader.batch_size = 2
+    if segmentation:
+        cfg.train_cfg.update(max_iters=1, val_interval=1)
+    else:
+        cfg.train_cfg.update(max_epochs=1, val_interval=1)
+    keep_every_prediction(cfg.model.get('test_cfg', {}))
+    cfg.default_hooks.checkpoint = None
+    cfg.update(work_dir=str(tmp_path), launcher='none')
+    runner = build_runner(cfg)
+    assert next(runner.model.parameters()).is_cuda
+    runner.train()
+    losses = runner.message_hub.get_scalar('train/loss').data[0]
+    assert all(math.isfinite(v) for v in losses)
+    metrics = runner.val_loop.run()
+    key = 'mIoU' if segmentation else 'coco/bbox_mAP'
+    assert key in metrics and math.isfinite(metrics[key]), metrics
 
 
 def test_gpu_outputs_equal_cpu_outputs_in_float64():
@@ -66,12 +122,32 @@ batch = torch.randn(4, 3, 128, 128, device='cuda')
 model(batch[2 * rank:2 * rank + 2])  # each GPU sees 2 of the 4 images
 stats = torch.cat([m.running_mean for m in model.modules()
                    if isinstance(m, torch.nn.SyncBatchNorm)])
-gathered = [torch.empty_like(stats) for _ in range(2)]
+gathered = [torch.empty_like(stats) for _ in range(dist.get_world_size())]
 dist.all_gather(gathered, stats)
 if rank == 0:
     torch.save(dict(synced=gathered), os.environ['OUT_FILE'])
 dist.destroy_process_group()
 '''
+
+
+def test_upernet_sync_bn_under_torchrun_on_one_gpu(tmp_path):
+    """``torchrun --nproc_per_node=1`` on CUDA (nccl) with the UperNet GhostNet config's
+    ``sync_bn``: SyncBatchNorm runs, and its statistics are the 2 images' own."""
+    import os
+    import os.path as osp
+    import subprocess
+    import sys
+    repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    config = osp.join(repo, 'configs', 'ghostnet',
+                      'upernet_ghostnet-1.0x_8xb2-160k_ade20k-512x512.py')
+    script = tmp_path / 'worker.py'
+    script.write_text(SYNC_BN_WORKER)
+    out = tmp_path / 'stats.pth'
+    subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=1',
+                    str(script), config], check=True, cwd=repo,
+                   env=dict(os.environ, OUT_FILE=str(out), PYTHONPATH=repo))
+    [stats] = torch.load(out)['synced']
+    assert stats.is_cuda and torch.isfinite(stats).all() and stats.abs().sum() > 0
 
 
 @pytest.mark.skipif(torch.cuda.device_count() < 2, reason='SyncBN across GPUs needs two')

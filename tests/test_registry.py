@@ -64,3 +64,11 @@ def test_the_model_table_discovers_every_family_module():
     assert found == {info.name for info in pkgutil.iter_modules(backbones.__path__)} - {'base'}
     declared = sum(len(module.OFFICIAL_MODELS) for module in family_modules())
     assert declared == len(OFFICIAL_MODELS)  # merged, no name declared twice
+
+
+def test_every_backbone_type_has_its_smallest_model_listed():
+    """``SMALLEST_MODELS`` (what the every-family checks run) names one model of each backbone
+    type, none missed."""
+    from mmghost.official import OFFICIAL_MODELS, SMALLEST_MODELS
+    listed = [OFFICIAL_MODELS[name].backbone['type'] for name, _ in SMALLEST_MODELS.values()]
+    assert sorted(listed) == sorted({entry.backbone['type'] for entry in OFFICIAL_MODELS.values()})

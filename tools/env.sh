@@ -12,11 +12,29 @@
 #   MMGHOST_VENV        venv path          (default ~/.cache/mmghost/venv-py<ver>-torch<ver>)
 #   MMGHOST_WHEELHOUSE  built mmcv wheels  (default ~/.cache/mmghost/wheelhouse/py<ver>-torch<ver>[-cuda])
 #   TORCH_VERSION / TORCHVISION_VERSION   a matching pair (default 2.14.1 / 0.29.1)
-#   FORCE_CUDA=1        build mmcv's CUDA ops too (needs nvcc matching torch's CUDA)
+#   FORCE_CUDA=1        build mmcv's CUDA ops too, with nvcc matching torch's CUDA: the one on PATH,
+#                       else the package registry's (CUDA 13.0, installed into the venv); no GPU
+#                       is needed to build. TORCH_CUDA_ARCH_LIST (e.g. "9.0") limits the targets.
 #   MAX_JOBS            parallel compile jobs for the mmcv build (default: all cores)
 #   MMGHOST_BUILD_DIR   where the mmcv build folder (mmcv-2.1.0-<key>/) goes; it is kept until the
 #                       wheel is built, so that an interrupted build resumes (default ~/.cache/mmghost/build)
 set -euo pipefail
+
+# nvcc and the CUDA headers from the package registry, pinned to torch's CUDA 13.0 (unpinned,
+# pip resolves nvvm and the runtime to the newest 13.x), into the venv's nvidia/cu13 tree, which
+# holds the cuBLAS / cuSPARSE headers of torch's own CUDA packages; that tree becomes CUDA_HOME.
+_mmghost_registry_nvcc() {
+  local cuda_home
+  echo "[setup_env] FORCE_CUDA=1 and no nvcc on PATH: installing the registry's nvcc 13.0" >&2
+  python -m pip install -qq --disable-pip-version-check nvidia-cuda-nvcc==13.0.88 \
+    nvidia-cuda-crt==13.0.88 nvidia-nvvm==13.0.88 nvidia-cuda-cccl==13.0.85 \
+    nvidia-cuda-runtime==13.0.96 || return 1
+  cuda_home="$(python -c 'import nvidia, os; print(os.path.join(nvidia.__path__[0], "cu13"))')"
+  # the wheels ship libcudart.so.13 only; the linker looks for libcudart.so
+  [ -e "$cuda_home/lib/libcudart.so" ] || ln -s libcudart.so.13 "$cuda_home/lib/libcudart.so"
+  export CUDA_HOME="$cuda_home" PATH="$cuda_home/bin:$PATH"
+  nvcc --version | tail -2 >&2
+}
 
 _mmghost_setup() {
   local repo py_tag torch_v tv_v key venv wheelhouse stamp want
@@ -45,6 +63,10 @@ _mmghost_setup() {
   "${pipq[@]}" "torch==${torch_v}" "torchvision==${tv_v}"
   # mmcv's setup.py imports pkg_resources, which setuptools 81 removed.
   "${pipq[@]}" 'setuptools>=77,<81' wheel ninja
+
+  if [ "${FORCE_CUDA:-0}" = 1 ] && ! command -v nvcc >/dev/null; then
+    _mmghost_registry_nvcc || return 1
+  fi
 
   mkdir -p "$wheelhouse"
   if ! ls "$wheelhouse"/mmcv-2.1.0-*.whl >/dev/null 2>&1; then

@@ -121,6 +121,24 @@ def make_demo_dataset(root='data/demo', num_train=320, num_val=64, seed=0, overw
     return paths
 
 
+def demo_images(count, height, width, seed=0):
+    """``count`` demo images (shapes on textured backgrounds, as the dataset's) resized to
+    ``height`` x ``width`` and normalised with ImageNet's mean and std: natural-like input for
+    measurements, where random noise would give unnaturally uniform features.
+
+    Returns:
+        torch.Tensor: float32, ``(count, 3, height, width)``.
+    """
+    import torch
+    mean, std = np.array([123.675, 116.28, 103.53]), np.array([58.395, 57.12, 57.375])
+    images = []
+    for index in range(count):
+        image = _render_image(np.random.default_rng((seed, 2, index)))[0]
+        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
+        images.append((image - mean) / std)
+    return torch.from_numpy(np.stack(images).transpose(0, 3, 1, 2).astype(np.float32))
+
+
 def _check_count(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f'{name} must be an integer >= 1, got {value!r}')
