@@ -37,9 +37,11 @@ setup(
     packages=find_packages(include=['mmghost', 'mmghost.*']),
     package_data={'mmghost': ['weights_sha256.json', '.mim/configs/**/*', '.mim/tools/**/*']},
     install_requires=[
-        # torch and torchvision must be a matching pair; tools/env.sh installs 2.14.1 / 0.29.1.
-        'torch>=2.1',
-        'torchvision>=0.16',
+        # torch and torchvision must be a matching pair. Tested: 2.14.1 / 0.29.1 (tools/env.sh,
+        # the whole suite) and 2.11.0 / 0.26.0 (the lent GPU machines' torch; a CPU subset,
+        # docs/get_started.md "GPU").
+        'torch>=2.11,<2.15',
+        'torchvision>=0.26,<0.30',
         'mmengine==0.10.7',
         # mmdet 3.3.0 and mmsegmentation 1.2.2 refuse mmcv >= 2.2; 2.1.0 must be built with ops.
         'mmcv==2.1.0',
