@@ -36,6 +36,17 @@ _mmghost_registry_nvcc() {
   nvcc --version | tail -2 >&2
 }
 
+# torch's CUDA headers include cuBLAS' and cuSPARSE's, which torch's own CUDA packages hold in the
+# venv's nvidia/cu13 tree (a toolkit without them, as the registry's nvcc, cannot build
+# ATen/cuda code): the host compiler finds them through CPATH, nvcc through NVCC_APPEND_FLAGS.
+_mmghost_cuda_headers() {
+  local cu
+  cu="$(python -c 'import nvidia, os; print(os.path.join(nvidia.__path__[0], "cu13"))')"
+  export CPATH="$cu/include${CPATH:+:$CPATH}"
+  export LIBRARY_PATH="$cu/lib${LIBRARY_PATH:+:$LIBRARY_PATH}"
+  export NVCC_APPEND_FLAGS="-I$cu/include${NVCC_APPEND_FLAGS:+ $NVCC_APPEND_FLAGS}"
+}
+
 _mmghost_setup() {
   local repo py_tag torch_v tv_v key venv wheelhouse stamp want
   repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -64,8 +75,9 @@ _mmghost_setup() {
   # mmcv's setup.py imports pkg_resources, which setuptools 81 removed.
   "${pipq[@]}" 'setuptools>=77,<81' wheel ninja
 
-  if [ "${FORCE_CUDA:-0}" = 1 ] && ! command -v nvcc >/dev/null; then
-    _mmghost_registry_nvcc || return 1
+  if [ "${FORCE_CUDA:-0}" = 1 ]; then
+    command -v nvcc >/dev/null || _mmghost_registry_nvcc || return 1
+    _mmghost_cuda_headers
   fi
 
   mkdir -p "$wheelhouse"
