@@ -19,8 +19,13 @@ def test_every_family_on_gpu_equals_cpu_in_float64(family):
     torch.manual_seed(0)
     model = MODELS.build(official_backbone_cfg(SMALLEST_MODELS[family][0], init_cfg=None))
     randomize_batchnorm_(model)
+    assert_cuda_equals_cpu_in_float64(model, (2, 3, 161, 227))
+
+
+def assert_cuda_equals_cpu_in_float64(model, shape):
+    """The eval-mode float64 outputs of ``model`` on CUDA equal those on CPU."""
     model = model.eval().double()
-    x = torch.randn(2, 3, 161, 227, dtype=torch.float64)
+    x = torch.randn(*shape, dtype=torch.float64)
     with torch.no_grad():
         expected = model(x)
         actual = model.cuda()(x.cuda())
@@ -64,13 +69,7 @@ def test_demo_config_trains_and_predicts_on_gpu(demo, demo_root, tmp_path):
 
 
 def test_gpu_outputs_equal_cpu_outputs_in_float64():
-    model = PyramidViG(arch='s').eval().double()
-    x = torch.randn(2, 3, 224, 320, dtype=torch.float64)
-    with torch.no_grad():
-        expected = model(x)
-        actual = model.cuda()(x.cuda())
-    for a, e in zip(actual, expected):
-        torch.testing.assert_close(a.cpu(), e, rtol=1e-7, atol=1e-9 * e.abs().max().item())
+    assert_cuda_equals_cpu_in_float64(PyramidViG(arch='s'), (2, 3, 224, 320))
 
 
 def test_gpu_training_step_at_detection_size():
@@ -130,23 +129,30 @@ dist.destroy_process_group()
 '''
 
 
-def test_upernet_sync_bn_under_torchrun_on_one_gpu(tmp_path):
-    """``torchrun --nproc_per_node=1`` on CUDA (nccl) with the UperNet GhostNet config's
-    ``sync_bn``: SyncBatchNorm runs, and its statistics are the 2 images' own."""
+UPERNET_GHOSTNET = 'configs/ghostnet/upernet_ghostnet-1.0x_8xb2-160k_ade20k-512x512.py'
+
+
+def sync_bn_running_means(tmp_path, nproc):
+    """The worker under ``torchrun --nproc_per_node=nproc`` on the UperNet GhostNet config:
+    each process's SyncBatchNorm running means, gathered."""
     import os
     import os.path as osp
     import subprocess
     import sys
     repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    config = osp.join(repo, 'configs', 'ghostnet',
-                      'upernet_ghostnet-1.0x_8xb2-160k_ade20k-512x512.py')
     script = tmp_path / 'worker.py'
     script.write_text(SYNC_BN_WORKER)
     out = tmp_path / 'stats.pth'
-    subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=1',
-                    str(script), config], check=True, cwd=repo,
+    subprocess.run([sys.executable, '-m', 'torch.distributed.run', f'--nproc_per_node={nproc}',
+                    str(script), osp.join(repo, UPERNET_GHOSTNET)], check=True, cwd=repo,
                    env=dict(os.environ, OUT_FILE=str(out), PYTHONPATH=repo))
-    [stats] = torch.load(out)['synced']
+    return torch.load(out)['synced']
+
+
+def test_upernet_sync_bn_under_torchrun_on_one_gpu(tmp_path):
+    """``torchrun --nproc_per_node=1`` on CUDA (nccl) with the UperNet GhostNet config's
+    ``sync_bn``: SyncBatchNorm runs, and its statistics are the 2 images' own."""
+    [stats] = sync_bn_running_means(tmp_path, 1)
     assert stats.is_cuda and torch.isfinite(stats).all() and stats.abs().sum() > 0
 
 
@@ -154,28 +160,12 @@ def test_upernet_sync_bn_under_torchrun_on_one_gpu(tmp_path):
 def test_upernet_sync_bn_shares_backbone_statistics_across_gpus(tmp_path):
     """torchrun, 2 GPUs, the UperNet GhostNet config's ``sync_bn``: each GPU sees 2 images and
     both end with the same BatchNorm running means, those of all 4 images."""
-    import os
-    import os.path as osp
-    import subprocess
-    import sys
-
     from torch.nn.modules.batchnorm import _BatchNorm
-    repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    config = osp.join(repo, 'configs', 'ghostnet',
-                      'upernet_ghostnet-1.0x_8xb2-160k_ade20k-512x512.py')
-    script = tmp_path / 'worker.py'
-    script.write_text(SYNC_BN_WORKER)
-    out = tmp_path / 'stats.pth'
-    subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-                    str(script), config], check=True, cwd=repo,
-                   env=dict(os.environ, OUT_FILE=str(out), PYTHONPATH=repo))
-    synced = torch.load(out)['synced']
+    synced = sync_bn_running_means(tmp_path, 2)
     torch.testing.assert_close(synced[0], synced[1])
 
-    from mmengine.config import Config
-
-    from tests.conftest import build_model
-    cfg = Config.fromfile(config)
+    from tests.conftest import build_model, load_config
+    cfg = load_config(UPERNET_GHOSTNET.split('configs/', 1)[1])
     cfg.model.backbone.init_cfg = None
     torch.manual_seed(0)
     model = build_model(cfg).backbone.cuda().train()
