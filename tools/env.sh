@@ -39,10 +39,12 @@ _mmghost_registry_nvcc() {
 # torch's CUDA headers include cuBLAS' and cuSPARSE's, which torch's own CUDA packages hold in the
 # venv's nvidia/cu13 tree (a toolkit without them, as the registry's nvcc, cannot build
 # ATen/cuda code): the host compiler finds them through CPATH, nvcc through NVCC_APPEND_FLAGS.
+# The toolkit's own include folder goes first: that tree's runtime headers lack crt/.
 _mmghost_cuda_headers() {
-  local cu
+  local cu toolkit
   cu="$(python -c 'import nvidia, os; print(os.path.join(nvidia.__path__[0], "cu13"))')"
-  export CPATH="$cu/include${CPATH:+:$CPATH}"
+  toolkit="$(nvcc --dryrun -c -x cu /dev/null 2>&1 | sed -n 's/^#\$ INCLUDES="-I\([^"]*\)".*/\1/p' | head -1)"
+  export CPATH="${toolkit:+$toolkit:}$cu/include${CPATH:+:$CPATH}"
   export LIBRARY_PATH="$cu/lib${LIBRARY_PATH:+:$LIBRARY_PATH}"
   export NVCC_APPEND_FLAGS="-I$cu/include${NVCC_APPEND_FLAGS:+ $NVCC_APPEND_FLAGS}"
 }
