@@ -51,6 +51,13 @@ def _dataset_class(name):
     return DATASETS.get(name if '.' in name else f'mmseg.{name}')
 
 
+def every_seg_dataset(cfg):
+    """The local segmentation dataset configs of every dataloader of ``cfg`` (train and test)."""
+    for phase in ('train', 'test'):
+        for _, dataset in seg_datasets(cfg, phase):
+            yield dataset
+
+
 def seg_datasets(cfg, phase):
     """``(dataloader name, dataset config)`` of the run's local segmentation datasets."""
     for name in PHASES[phase]:
@@ -137,23 +144,20 @@ def set_reduce_zero_label(cfg, value=True):
     ``i - 1``) or ``--no-reduce-zero-label`` (false: every value is its class), on every
     segmentation dataset of the run and on the ``LoadAnnotations`` of its pipeline that set it
     (mmseg asserts that they agree)."""
-    for phase in ('train', 'test'):
-        for _, dataset in seg_datasets(cfg, phase):
-            dataset['reduce_zero_label'] = value
-            for transform in dataset.get('pipeline') or []:
-                if transform.get('type') == 'LoadAnnotations' and \
-                        'reduce_zero_label' in transform:
-                    transform['reduce_zero_label'] = value
+    for dataset in every_seg_dataset(cfg):
+        dataset['reduce_zero_label'] = value
+        for transform in dataset.get('pipeline') or []:
+            if transform.get('type') == 'LoadAnnotations' and 'reduce_zero_label' in transform:
+                transform['reduce_zero_label'] = value
 
 
 def set_suffixes(cfg, img_suffix=None, seg_map_suffix=None):
     """``--img-suffix`` / ``--seg-map-suffix`` on every segmentation dataset of the run."""
-    for phase in ('train', 'test'):
-        for _, dataset in seg_datasets(cfg, phase):
-            if img_suffix:
-                dataset['img_suffix'] = img_suffix
-            if seg_map_suffix:
-                dataset['seg_map_suffix'] = seg_map_suffix
+    for dataset in every_seg_dataset(cfg):
+        if img_suffix:
+            dataset['img_suffix'] = img_suffix
+        if seg_map_suffix:
+            dataset['seg_map_suffix'] = seg_map_suffix
 
 
 def class_message(cfg, phase, config):

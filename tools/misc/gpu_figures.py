@@ -21,6 +21,7 @@ first, under what is left until ``--deadline``:
 """
 import argparse
 import json
+import math
 import os
 import os.path as osp
 import statistics
@@ -101,8 +102,7 @@ def headline_training(data_root, amp, with_cp=False, iterations=10):
                 batch_size=2, image_shapes=sorted(times.shapes), iterations=iterations,
                 s_per_iter=statistics.median(times.times[2:]),
                 peak_allocated_GB=torch.cuda.max_memory_allocated() / GB,
-                losses_finite=all(map(lambda v: v == v and abs(v) != float('inf'),
-                                      times.losses)),
+                losses_finite=all(map(math.isfinite, times.losses)),
                 first_last_loss=[times.losses[0], times.losses[-1]])
 
 

@@ -1,6 +1,7 @@
 """The wheels a bare GPU machine needs (no network there): which, and whether they are complete.
 
     python tools/misc/gpu_kit.py requirements            # the pins tools/misc/gpu_wheels.sh fetches
+    python tools/misc/gpu_kit.py sdist                   # the one built from source there
     python tools/misc/gpu_kit.py check KIT_DIR           # every wheel's needs are met; sizes
 
 The lent GPU machines run an image with Python 3.12, torch 2.11.0+cu130, nvcc 13.0 and many
@@ -129,11 +130,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     sub = parser.add_subparsers(dest='command', required=True)
     sub.add_parser('requirements', help='print the pins, one per line')
+    sub.add_parser('sdist', help='print the pin built from source there (mmcv)')
     checker = sub.add_parser('check', help='check the fetched wheels and print their sizes')
     checker.add_argument('kit_dir')
     args = parser.parse_args(argv)
-    if args.command == 'requirements':
-        print('\n'.join(KIT))
+    if args.command in ('requirements', 'sdist'):
+        print('\n'.join(KIT) if args.command == 'requirements' else SDIST)
         return 0
     problems = check(args.kit_dir)
     for package, missing in problems.items():

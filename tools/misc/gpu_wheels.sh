@@ -19,6 +19,6 @@ mkdir -p "$kit"
   --platform manylinux_2_28_x86_64 --platform any \
   -d "$kit" $("$py" "$repo/tools/misc/gpu_kit.py" requirements)
 "$py" -m pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
-  --no-build-isolation -d "$kit" "$("$py" -c 'import sys; sys.path.insert(0, sys.argv[1]); import gpu_kit; print(gpu_kit.SDIST)' "$repo/tools/misc")"
+  --no-build-isolation -d "$kit" "$("$py" "$repo/tools/misc/gpu_kit.py" sdist)"
 "$py" "$repo/tools/misc/gpu_kit.py" check "$kit"
 echo "repository (tracked files): $(git -C "$repo" ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1 | awk '{printf "%.2f MiB", $1 / 1048576}')"
