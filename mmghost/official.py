@@ -1,8 +1,8 @@
 """Upstream model names -> mmghost backbone configs, classifiers, released weights and
 checkpoint converters.
 
-Each family module declares ``OFFICIAL_MODELS = {upstream name: OfficialModel(...)}``; this
-module merges them. ``official_backbone_cfg(name)`` is the backbone that a checkpoint converted by
+Each family declares its official models in its descriptor (``FAMILY.official_models``, see
+:mod:`mmghost.models.family`); this module merges them. ``official_backbone_cfg(name)`` is the backbone that a checkpoint converted by
 ``tools/model_converters/official2mmghost.py --model name`` fits, strictly;
 ``official_classifier_cfg(name)`` is the mmpretrain ``ImageClassifier`` (backbone + upstream head)
 that ``official2mmghost.py --classifier`` fits. ``OFFICIAL_MODELS[name].weights`` is the released
@@ -11,26 +11,16 @@ checkpoint (URL, upstream top-1, sha256 once ``tools/misc/check_weights.py`` rec
 """
 import copy
 import dataclasses
-import importlib
 import json
 import os.path as osp
-import pkgutil
 from functools import partial
 
 import torch
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import CheckpointLoader
 
-from .models import backbones
+from .models.backbones import FAMILIES
 from .models.backbones.base import PROFILER_BUFFERS, fit_checkpoint, unwrap_state_dict
-
-
-def family_modules():
-    """The backbone modules that declare ``OFFICIAL_MODELS``, found in the package (a new
-    family registers its models by declaring the table), by module name."""
-    modules = [importlib.import_module(f'{backbones.__name__}.{info.name}')
-               for info in sorted(pkgutil.iter_modules(backbones.__path__), key=lambda i: i.name)]
-    return [module for module in modules if hasattr(module, 'OFFICIAL_MODELS')]
 
 
 #: URL -> sha256 of the released files, written by tools/misc/check_weights.py (needs network).
@@ -45,10 +35,10 @@ def read_checksums(path=CHECKSUMS_FILE):
 def _merge(families, checksums):
     merged = {}
     for family in families:
-        for name, entry in family.OFFICIAL_MODELS.items():
+        for name, entry in family.official_models.items():
             if name in merged:
                 raise KeyError(f'Official model {name!r} is declared twice '
-                               f'(second time in {family.__name__})')
+                               f'(second time in family {family.name})')
             if entry.weights is not None and entry.weights.url in checksums:
                 weights = dataclasses.replace(entry.weights, sha256=checksums[entry.weights.url])
                 entry = dataclasses.replace(entry, weights=weights)
@@ -57,7 +47,7 @@ def _merge(families, checksums):
 
 
 #: name -> :class:`~mmghost.models.backbones.base.OfficialModel`
-OFFICIAL_MODELS = _merge(family_modules(), read_checksums())
+OFFICIAL_MODELS = _merge(FAMILIES.values(), read_checksums())
 
 
 #: the smallest official variant of each family, and the image size its position terms (where it

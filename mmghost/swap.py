@@ -16,19 +16,17 @@ import torch
 
 from .coco_data import loads_masks
 from .config_text import Change
+from .models.backbones import FAMILIES
+from .models.family import IMAGENET_NORM, SIGNED_NORM
 from .runtime import build_task_model
 
-IMAGENET_NORM = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])
-SIGNED_NORM = dict(mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5])
-# the ImageNet normalisation each family is trained with, RGB (its classification configs' too)
-NORMALISATION = {'mmghost.PyramidViG': SIGNED_NORM, 'mmghost.ViG': SIGNED_NORM,
-                 'mmghost.TNT': SIGNED_NORM, 'mmghost.PyramidTNT': SIGNED_NORM,
-                 'mmghost.AugViT': SIGNED_NORM}
-# the no-weight-decay keys of the transformer and graph families (their configs' paramwise_cfg)
-NO_DECAY_KEYS = {'mmghost.PyramidViG': ('pos_embed', ), 'mmghost.ViG': ('pos_embed', ),
-                 'mmghost.TNT': ('pos_embed', 'cls_token', 'relative_pos'),
-                 'mmghost.PyramidTNT': ('pos_embed', 'cls_token', 'relative_pos'),
-                 'mmghost.AugViT': ('pos_embed', 'cls_token')}
+# the normalisation each backbone type's weights were trained with, RGB (its classification
+# configs' too), and the no-weight-decay keys of the transformer and graph families (their
+# configs' paramwise_cfg): from the family descriptors
+FAMILY_OF_TYPE = {t: family for family in FAMILIES.values() for t in family.types}
+NORMALISATION = {t: family.normalisation for t, family in FAMILY_OF_TYPE.items()}
+NO_DECAY_KEYS = {t: family.no_decay_keys for t, family in FAMILY_OF_TYPE.items()
+                 if family.no_decay_keys}
 # (task, backbone type) -> the AdamW a swapped transformer or graph backbone trains with, and
 # its source. Detection: the Vision GNN paper's baseline, mmdet's PVT RetinaNet (weight decay
 # 1e-4, as the Pyramid ViG configs); the transformers, mmdet's Swin-T Mask R-CNN (weight decay
@@ -262,11 +260,10 @@ def _seg_head(head, channels):
 
 
 def _optimizer_changes(task, cfg, backbone_type):
-    keys = NO_DECAY_KEYS.get(backbone_type)
-    if keys is None:
+    if backbone_type not in NO_DECAY_KEYS:
         return []
-    paramwise = dict(norm_decay_mult=0., custom_keys={k: dict(decay_mult=0.) for k in keys})
     optimizer, source = ADAMW[task, backbone_type]
+    paramwise = FAMILY_OF_TYPE[backbone_type].paramwise_cfg
     return [Change('optim_wrapper', dict(_delete_=True, type='OptimWrapper',
                                          optimizer=optimizer, paramwise_cfg=paramwise,
                                          **({'clip_grad': cfg.optim_wrapper['clip_grad']}

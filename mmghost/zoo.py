@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import torch
 
+from .models.backbones import FAMILIES
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG_ROOT = osp.join(REPO_ROOT, 'configs')
 HEADLINE = 'configs/retinanet_pvig_s_coco.py'
@@ -66,7 +68,8 @@ def configs_by_checkpoint():
 # ---------------------------------------------------------------------------- collections
 @dataclass(frozen=True)
 class Collection:
-    """A paper: the ``Collections`` entry of a family's metafile.
+    """A paper: the ``Collections`` entry of a family's metafile (from the family descriptors'
+    papers, :class:`~mmghost.models.family.Paper`).
 
     Attributes:
         name (str): The collection name (``In Collection`` of its models).
@@ -84,38 +87,10 @@ class Collection:
     code: str
 
 
-COLLECTIONS = (
-    Collection('Vision GNN', 'vig', 'Vision GNN: An Image is Worth Graph of Nodes',
-               'https://arxiv.org/abs/2206.00272', ('mmghost.PyramidViG', 'mmghost.ViG'),
-               'mmghost/models/backbones/vig.py'),
-    Collection('GhostNet', 'ghostnet', 'GhostNet: More Features from Cheap Operations',
-               'https://arxiv.org/abs/1911.11907', ('mmghost.GhostNet', ),
-               'mmghost/models/backbones/ghostnet.py'),
-    Collection('GhostNetV2', 'ghostnet',
-               'GhostNetV2: Enhance Cheap Operation with Long-Range Attention',
-               'https://arxiv.org/abs/2211.12905', ('mmghost.GhostNetV2', ),
-               'mmghost/models/backbones/ghostnet.py'),
-    Collection('TinyNet', 'tinynet',
-               "Model Rubik's Cube: Twisting Resolution, Depth and Width for TinyNets",
-               'https://arxiv.org/abs/2010.14819', ('mmghost.TinyNet', ),
-               'mmghost/models/backbones/tinynet.py'),
-    Collection('G-Ghost RegNet', 'g_ghost_regnet',
-               'GhostNets on Heterogeneous Devices via Cheap Operations',
-               'https://arxiv.org/abs/2201.03297', ('mmghost.GGhostRegNet', ),
-               'mmghost/models/backbones/g_ghost_regnet.py'),
-    Collection('TNT', 'tnt', 'Transformer in Transformer', 'https://arxiv.org/abs/2103.00112',
-               ('mmghost.TNT', ), 'mmghost/models/backbones/tnt.py'),
-    Collection('PyramidTNT', 'pyramid_tnt',
-               'PyramidTNT: Improved Transformer-in-Transformer Baselines with Pyramid '
-               'Architecture', 'https://arxiv.org/abs/2201.00978', ('mmghost.PyramidTNT', ),
-               'mmghost/models/backbones/pyramid_tnt.py'),
-    Collection('Wave-MLP', 'wavemlp', 'An Image Patch is a Wave: Phase-Aware Vision MLP',
-               'https://arxiv.org/abs/2111.12294', ('mmghost.WaveMLP', ),
-               'mmghost/models/backbones/wavemlp.py'),
-    Collection('AugViT', 'augvit', 'Augmented Shortcuts for Vision Transformers',
-               'https://arxiv.org/abs/2106.15941', ('mmghost.AugViT', ),
-               'mmghost/models/backbones/augvit.py'),
-)
+COLLECTIONS = tuple(
+    Collection(paper.collection, family.name, paper.title, paper.url, paper.backbones,
+               family.module.replace('.', '/') + '.py')
+    for family in FAMILIES.values() for paper in family.papers)
 
 # Downstream figures the papers report for the setup of a config (the upstream repository
 # publishes none), taken from third-party listings of the papers' tables. Never reproduced here:

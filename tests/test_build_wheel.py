@@ -2,7 +2,7 @@
 lines, an interrupted build resumed where it stopped, the wheel moved to the wheelhouse."""
 import os
 
-from tests.conftest import load_tool
+from tests.helpers import load_tool
 
 # A stand-in for mmcv's setup.py: "compiles" 4 objects into build/objects/, skipping those that
 # exist (as ninja does), printing ninja's [n/N] lines; STANDIN_FAIL_AT=i stops before object i.

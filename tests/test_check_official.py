@@ -2,7 +2,7 @@
 reference kit (tests/data/reference)."""
 import pytest
 
-from tests.conftest import load_tool
+from tests.helpers import load_tool
 
 pytestmark = pytest.mark.cpu_matrix
 

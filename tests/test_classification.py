@@ -17,7 +17,7 @@ import torch
 
 import mmghost
 from mmghost.official import convert_official, official_classifier_cfg
-from tests.conftest import (CLS_CONFIGS, REFERENCE_DIR, REPO_ROOT, build_model, load_config,
+from tests.helpers import (CLS_CONFIGS, REFERENCE_DIR, REPO_ROOT, build_model, load_config,
                             make_imagenet)
 
 CONFIGS = CLS_CONFIGS

@@ -15,7 +15,7 @@ from mmghost.demo import DEMO_CLASSES
 from mmghost.official import OFFICIAL_MODELS
 from mmghost.preflight import check_or_exit, set_data_root
 from mmghost.runtime import build_runner, detect_task, setup_task
-from tests.conftest import (DET_SEG_CONFIGS, assert_heads_fit_backbone, build_model,
+from tests.helpers import (DET_SEG_CONFIGS, assert_heads_fit_backbone, build_model,
                             keep_every_prediction, load_config)
 
 

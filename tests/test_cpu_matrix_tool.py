@@ -1,7 +1,7 @@
 """tools/misc/test_cpu_matrix.py: the plan of runs, the skipped instruction sets, the report."""
 import pytest
 
-from tests.conftest import load_tool
+from tests.helpers import load_tool
 
 
 @pytest.fixture(scope='module')

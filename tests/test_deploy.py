@@ -12,7 +12,7 @@ from mmghost.models.layers import any_size_paths, effective_k_dilation
 from mmghost.models.layers.tracing import ceil_div
 from mmghost.official import SMALLEST_MODELS
 
-from tests.conftest import build_model, config_path, load_config, load_tool
+from tests.helpers import build_model, config_path, load_config, load_tool
 
 # the smallest official variant of each family at the size its position terms were trained at:
 # an export there is where a shortcut would be frozen

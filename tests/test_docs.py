@@ -57,7 +57,7 @@ def test_readme_backbone_swap_into_mmdets_own_config_builds(tmp_path):
     """The README's example: Pyramid ViG-S in mmdet's own RetinaNet config (``mmdet::``)."""
     from mmengine.config import Config
 
-    from tests.conftest import assert_heads_fit_backbone, build_model
+    from tests.helpers import assert_heads_fit_backbone, build_model
     blocks = re.findall(r'```python\n(.*?)```', read('README.md'), re.S)
     snippet = next(b for b in blocks if b.startswith("_base_ = 'mmdet::"))
     path = tmp_path / 'swap.py'

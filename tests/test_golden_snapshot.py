@@ -4,7 +4,7 @@ import pickle
 import pytest
 import torch
 
-from tests.conftest import load_tool
+from tests.helpers import load_tool
 
 
 @pytest.fixture(scope='module')

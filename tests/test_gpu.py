@@ -43,7 +43,7 @@ def test_demo_config_trains_and_predicts_on_gpu(demo, demo_root, tmp_path):
 
     from mmghost.preflight import check_or_exit, set_data_root
     from mmghost.runtime import build_runner, setup_task
-    from tests.conftest import keep_every_prediction, load_config
+    from tests.helpers import keep_every_prediction, load_config
     cfg = load_config(f'demo/{demo}')
     segmentation = setup_task(cfg) == 'mmseg'
     set_data_root(cfg, osp.join(demo_root, 'ade' if segmentation else 'coco') + '/')
@@ -164,7 +164,7 @@ def test_upernet_sync_bn_shares_backbone_statistics_across_gpus(tmp_path):
     synced = sync_bn_running_means(tmp_path, 2)
     torch.testing.assert_close(synced[0], synced[1])
 
-    from tests.conftest import build_model, load_config
+    from tests.helpers import build_model, load_config
     cfg = load_config(UPERNET_GHOSTNET.split('configs/', 1)[1])
     cfg.model.backbone.init_cfg = None
     torch.manual_seed(0)

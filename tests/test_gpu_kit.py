@@ -7,7 +7,7 @@ from importlib.metadata import PackageNotFoundError, distribution
 
 import pytest
 
-from tests.conftest import load_tool
+from tests.helpers import load_tool
 
 kit = load_tool('tools/misc/gpu_kit.py')
 
@@ -80,7 +80,7 @@ def test_the_rehearsal_installs_builds_and_skips_the_checks_cleanly(tmp_path):
     import os
     import subprocess
 
-    from tests.conftest import REPO_ROOT
+    from tests.helpers import REPO_ROOT
     out, work = tmp_path / 'out', tmp_path / 'work'
     env = dict(os.environ, GPU_CHECK_REHEARSAL='1', GPU_KIT=str(fake_kit(tmp_path)),
                GPU_CHECK_WORK=str(work), PYTHON=sys.executable, PYTHONPATH=REPO_ROOT)

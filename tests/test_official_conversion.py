@@ -11,7 +11,7 @@ import mmghost
 from mmghost.models.backbones import PyramidViG, convert_official_pyramid_vig
 from mmghost.models.layers import official_relative_pos
 from mmghost.registry import MODELS
-from tests.conftest import REFERENCE_DIR, REPO_ROOT, load_tool
+from tests.helpers import REFERENCE_DIR, REPO_ROOT, load_tool
 
 VARIANT = 'pvig_s_224_gelu'
 

@@ -14,7 +14,7 @@ from mmghost.coco_data import (DataError, category_diff, category_message, class
                              coco_categories)
 from mmghost.demo import DEMO_CLASSES, make_demo_dataset
 from mmghost.preflight import set_classes, set_data_root, set_split_paths
-from tests.conftest import REPO_ROOT, config_path, load_config
+from tests.helpers import REPO_ROOT, config_path, load_config
 
 DEMO_CONFIG = config_path('demo/retinanet_pvig-s_fpn_demo.py')
 # the demo's shapes renamed: names that are not COCO's, ids from 7, and a fourth category
@@ -336,7 +336,7 @@ def test_adapted_config_carries_paths_classes_and_heads(tmp_path, fruit):
     import shutil
 
     from mmghost.preflight import check_or_exit
-    from tests.conftest import load_tool
+    from tests.helpers import load_tool
     data = tmp_path / 'export'
     shutil.copytree(fruit, tmp_path / 'coco')
     layout = export_layout(tmp_path / 'coco', data)
@@ -362,7 +362,7 @@ def one_iteration(config, work_dir):
     from mmengine.hooks import Hook
 
     from mmghost.runtime import build_runner, setup_task
-    from tests.conftest import keep_every_prediction
+    from tests.helpers import keep_every_prediction
     cfg = Config.fromfile(config)
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[name].update(num_workers=0, persistent_workers=False)
@@ -399,7 +399,7 @@ def one_iteration(config, work_dir):
 def test_adapted_configs_train_and_evaluate(demo, metric, fruit, tmp_path):
     """An export with names that are not COCO's, ids from 7 and a category without any
     annotation: the adapted config of each detector trains one iteration and evaluates."""
-    from tests.conftest import load_tool
+    from tests.helpers import load_tool
     out = tmp_path / f'{demo[:-3]}_fruit.py'
     tool = load_tool('tools/misc/adapt_dataset.py')
     assert tool.main([config_path(f'demo/{demo}'), str(fruit), '-o', str(out),
@@ -493,7 +493,7 @@ def seg_check(data_root, *flags):
 def test_five_classes_with_reduce_zero_label_train_and_evaluate(five, tmp_path):
     """``adapt_dataset.py`` with ``--reduce-zero-label --classes-from-data`` writes the UperNet
     config of the five-class set; it trains one iteration and evaluates (mIoU)."""
-    from tests.conftest import load_tool
+    from tests.helpers import load_tool
     out = tmp_path / 'upernet_five.py'
     tool = load_tool('tools/misc/adapt_dataset.py')
     assert tool.main([SEG_CONFIG, str(five), '-o', str(out), '--reduce-zero-label',

@@ -10,7 +10,7 @@ import zipfile
 import pytest
 
 import mmghost
-from tests.conftest import REPO_ROOT
+from tests.helpers import REPO_ROOT
 
 SKIP = shutil.ignore_patterns('.git', 'work_dirs', 'data', 'build', 'dist', '*.egg-info', '.mim',
                               '__pycache__', '*.pyc', '.pytest_cache')

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from tests.conftest import load_tool
+from tests.helpers import load_tool
 
 TRAIN = [dict(lr=0.01, loss=2.0 - i / 10, loss_cls=1.5 - i / 10, loss_bbox=0.5, time=0.3,
               epoch=1 + i // 2, iter=10 * (i + 1)) for i in range(4)]

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from mmghost import preflight
-from tests.conftest import REPO_ROOT, config_path, load_config
+from tests.helpers import REPO_ROOT, config_path, load_config
 
 COCO_FILES = ['annotations/instances_train2017.json', 'annotations/instances_val2017.json']
 COCO_DIRS = ['train2017', 'val2017']
@@ -78,7 +78,7 @@ def test_train_and_test_take_data_root(tmp_path, monkeypatch):
     """``--data-root`` is a common option of tools/train.py and tools/test.py, applied by
     ``load_config`` before ``--cfg-options`` (which still win)."""
     from mmghost.runtime import load_config as load_run_config
-    from tests.conftest import load_tool
+    from tests.helpers import load_tool
     monkeypatch.chdir(tmp_path)
     root = str(tmp_path / 'coco')
     make_coco_layout(root)

@@ -28,7 +28,7 @@ from mmghost.models.backbones.base import Weights
 from mmghost.models.backbones.base import RELEASE_QUIRKS
 from mmghost.official import (OFFICIAL_MODELS, convert_official, find_official_model,
                               load_official_classifier, save_as_released)
-from tests.conftest import (DEMO_CONFIGS, DET_SEG_CONFIGS, REFERENCE_DIR, REPO_ROOT,
+from tests.helpers import (DEMO_CONFIGS, DET_SEG_CONFIGS, REFERENCE_DIR, REPO_ROOT,
                             build_classifier, build_model, config_path, load_config, load_tool,
                             make_imagenet, randomised_timm)
 

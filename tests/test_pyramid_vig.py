@@ -32,21 +32,6 @@ def test_output_shapes_at_any_aspect_ratio(small_model, size):
         assert torch.isfinite(out).all()
 
 
-@pytest.mark.parametrize('out_indices, channels, strides', [
-    ((1, 3), (160, 640), (8, 32)),
-    ((-1, ), (640, ), (32, )),
-    (2, (400, ), (16, )),
-])
-def test_out_indices(out_indices, channels, strides):
-    model = PyramidViG(arch='s', out_indices=out_indices).eval()
-    with torch.no_grad():
-        outs = model(torch.randn(1, 3, 128, 96))
-    assert model.out_channels == channels
-    assert model.out_strides == strides
-    assert [o.shape[1] for o in outs] == list(channels)
-    assert [(128 // o.shape[2], 96 // o.shape[3]) for o in outs] == [(s, s) for s in strides]
-
-
 @pytest.mark.parametrize('arch, alias', [
     ('ti', 'tiny'), ('s', 'small'), ('m', 'medium'), ('b', 'base')])
 def test_arch_table_matches_mmpretrain(arch, alias):
@@ -73,29 +58,6 @@ def test_param_count_matches_official_readme(arch, millions):
 
 def _trainable(module):
     return [p.requires_grad for p in module.parameters()]
-
-
-@pytest.mark.parametrize('frozen_stages', [-1, 0, 1, 2, 4])
-def test_frozen_stages(frozen_stages):
-    model = PyramidViG(arch='ti', frozen_stages=frozen_stages)
-    for _ in range(2):  # freezing holds through train()
-        model.train()
-        stem_frozen = frozen_stages >= 0
-        assert not any(_trainable(model.stem)) if stem_frozen else all(_trainable(model.stem))
-        assert model.pos_embed.requires_grad is not stem_frozen
-        assert model.stem.training is not stem_frozen
-        for i, stage in enumerate(model.stages):
-            frozen = i < frozen_stages
-            assert all(not t for t in _trainable(stage)) if frozen else all(_trainable(stage))
-            assert all(not m.training for m in stage.modules()) if frozen else stage.training
-
-
-def test_norm_eval_keeps_batchnorm_in_eval():
-    model = PyramidViG(arch='ti', norm_eval=True).train()
-    norms = [m for m in model.modules() if isinstance(m, _BatchNorm)]
-    assert norms and all(not m.training for m in norms)
-    model = PyramidViG(arch='ti', norm_eval=False).train()
-    assert all(m.training for m in model.modules() if isinstance(m, _BatchNorm))
 
 
 def test_train_and_eval_return_the_model():
@@ -185,27 +147,6 @@ def test_every_batchnorm_input_is_channels_last(build):
     assert layouts and all(layouts)
 
 
-@pytest.mark.cpu_matrix
-def test_with_cp_same_outputs_and_gradients():
-    plain = PyramidViG(arch='ti', drop_path_rate=0.)
-    checkpointed = PyramidViG(arch='ti', with_cp=True, drop_path_rate=0.)
-    checkpointed.load_state_dict(plain.state_dict())
-    x = torch.randn(2, 3, 96, 128)
-    results = []
-    for model in (plain, checkpointed):
-        model.train()
-        outs = model(x)
-        sum(o.pow(2).mean() for o in outs).backward()
-        results.append(([o.detach() for o in outs],
-                        {n: p.grad.clone() for n, p in model.named_parameters()}))
-    (outs_a, grads_a), (outs_b, grads_b) = results
-    for a, b in zip(outs_a, outs_b):
-        torch.testing.assert_close(a, b)
-    assert grads_a.keys() == grads_b.keys()
-    for name in grads_a:
-        torch.testing.assert_close(grads_a[name], grads_b[name], msg=name)
-
-
 @pytest.mark.parametrize('arch', sorted(CHANNELS))
 @pytest.mark.parametrize('size', [(112, 137), (33, 47)])
 def test_every_variant_runs_at_odd_sizes(arch, size):
@@ -231,13 +172,6 @@ def test_tiny_input_clamps_neighbours():
 
 
 @pytest.mark.parametrize('kwargs, message', [
-    (dict(arch='xl'), "choose one of ['b', 'base', 'm', 'medium', 's', 'small', 'ti', 'tiny']"),
-    (dict(arch=dict(channels=[8, 16, 32, 64])), "missing ['depths']"),
-    (dict(out_indices=(4, )), 'out_indices must be a non-empty sequence of stage indices in'),
-    (dict(out_indices=()), 'out_indices must be a non-empty sequence'),
-    (dict(out_indices=(0, -4)), 'names a stage twice'),
-    (dict(frozen_stages=5), 'frozen_stages must be an int in [-1, 4]'),
-    (dict(frozen_stages=-2), 'frozen_stages must be an int in [-1, 4]'),
     (dict(reduce_ratios=(4, 2, 1)), 'reduce_ratios needs 4 entries'),
 ])
 def test_bad_arguments_raise_clear_errors(kwargs, message):

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.conftest import REFERENCE_DIR
+from tests.helpers import REFERENCE_DIR
 
 pytestmark = pytest.mark.cpu_matrix
 

@@ -59,10 +59,11 @@ def test_the_model_table_discovers_every_family_module():
     import pkgutil
 
     from mmghost.models import backbones
-    from mmghost.official import OFFICIAL_MODELS, family_modules
-    found = {module.__name__.rsplit('.', 1)[1] for module in family_modules()}
-    assert found == {info.name for info in pkgutil.iter_modules(backbones.__path__)} - {'base'}
-    declared = sum(len(module.OFFICIAL_MODELS) for module in family_modules())
+    from mmghost.models.backbones import FAMILIES
+    from mmghost.official import OFFICIAL_MODELS
+    assert set(FAMILIES) == {info.name for info in pkgutil.iter_modules(backbones.__path__)} - \
+        {'base'}
+    declared = sum(len(family.official_models) for family in FAMILIES.values())
     assert declared == len(OFFICIAL_MODELS)  # merged, no name declared twice
 
 

@@ -28,7 +28,7 @@ from mmghost.demo import make_demo_dataset
 from mmghost.engine import (BitExactResumeHook, EpochSampleIndex, PerSampleSeededDataset,
                             global_rng_state, isolated_rng, restore_global_rng_state,
                             seed_global_rngs, seeded_train_dataloader)
-from tests.conftest import load_config
+from tests.helpers import load_config
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = osp.join(REPO_ROOT, 'configs', 'demo', 'retinanet_pvig-s_fpn_demo.py')

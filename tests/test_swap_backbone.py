@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmghost.official import OFFICIAL_MODELS
 from mmghost.swap import (IMAGENET_NORM, NORMALISATION, check_training_step, config_file,
                           swap_backbone)
-from tests.conftest import CLS_CONFIGS, build_model, load_config, load_tool
+from tests.helpers import CLS_CONFIGS, build_model, load_config, load_tool
 
 # a stock config of each head, each with another family
 STOCK = [('mmdet::retinanet/retinanet_r50_fpn_1x_coco.py', 'ghostnetv2_1.0x'),
@@ -155,7 +155,7 @@ def train_one_iteration(train_py, config, work_dir, options):
     import subprocess
     import sys
 
-    from tests.conftest import REPO_ROOT
+    from tests.helpers import REPO_ROOT
     # ours sets the classes of the demo data on the datasets and heads; mmdet's has no such flag
     flags = ['--classes-from-data'] if train_py == 'tools/train.py' else []
     run = subprocess.run(
@@ -248,7 +248,7 @@ def test_a_local_source_is_inherited_relative_to_the_written_config(tmp_path):
     import os.path as osp
 
     from mmghost.config_text import base_path
-    from tests.conftest import config_path
+    from tests.helpers import config_path
     out = tmp_path / 'mine' / 'swapped.py'
     source = config_path('demo/retinanet_pvig-s_fpn_demo.py')
     assert osp.normpath(osp.join(out.parent, base_path(source, str(out)))) == source

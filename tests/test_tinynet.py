@@ -7,15 +7,12 @@ import sys
 
 import pytest
 import torch
-from torch.nn.modules.batchnorm import _BatchNorm
 
 import mmghost
 from mmghost.models.backbones import TinyNet
 from mmghost.official import convert_official
 from mmghost.registry import MODELS
-from tests.conftest import (HEADS, REPO_ROOT, assert_heads_fit_backbone,
-                            assert_stem_and_stages_frozen, assert_with_cp_matches, build_classifier,
-                            build_config_model, config_training_step, randomised_timm)
+from tests.helpers import REPO_ROOT, build_classifier, randomised_timm
 
 # stage channels (strides 4/8/16/32, final 1x1 conv at 32) and MBConv blocks per group
 ARCHS = {
@@ -68,53 +65,6 @@ def test_custom_width_and_depth_give_efficientnet_b0():
         sum(p.numel() for p in b0.parameters())
 
 
-@pytest.mark.parametrize('out_indices, channels, strides', [
-    ((1, 2, 4), (40, 112, 1280), (8, 16, 32)),
-    ((-1, ), (1280, ), (32, )),
-    (3, (320, ), (32, )),
-    ((0, -2), (24, 320), (4, 32)),
-])
-def test_out_indices(out_indices, channels, strides):
-    model = TinyNet(out_indices=out_indices).eval()
-    with torch.no_grad():
-        outs = model(torch.randn(1, 3, 64, 96))
-    assert model.out_channels == channels and model.out_strides == strides
-    assert [o.shape[1] for o in outs] == list(channels)
-    assert [(64 // o.shape[2], 96 // o.shape[3]) for o in outs] == [(s, s) for s in strides]
-
-
-def test_stages_after_the_last_output_are_frozen_and_not_run():
-    model = TinyNet(arch='e', out_indices=(0, 2)).train()
-    for i, stage in enumerate(model.stages):
-        assert all(p.requires_grad is (i < 3) for p in stage.parameters())
-        assert stage.training is (i < 3)
-    sum(o.sum() for o in model(torch.randn(1, 3, 64, 64))).backward()
-    assert all(p.grad is not None for p in model.stages[:3].parameters())
-    assert all(p.grad is None for p in model.stages[3:].parameters())
-
-
-@pytest.mark.parametrize('frozen_stages', [-1, 0, 2, 5])
-def test_frozen_stages(frozen_stages):
-    model = TinyNet(arch='e', out_indices=ALL_STAGES, frozen_stages=frozen_stages)
-    assert_stem_and_stages_frozen(model, frozen_stages)
-
-
-def test_norm_eval_keeps_batchnorm_in_eval():
-    model = TinyNet(arch='e', norm_eval=True).train()
-    norms = [m for m in model.modules() if isinstance(m, _BatchNorm)]
-    assert norms and not any(m.training for m in norms)
-    assert TinyNet(arch='e').train().stem.bn.training
-    assert model.eval() is model and model.train() is model
-
-
-@pytest.mark.cpu_matrix
-def test_with_cp_same_outputs_and_gradients():
-    assert_with_cp_matches(
-        lambda with_cp: TinyNet(arch='e', out_indices=ALL_STAGES, with_cp=with_cp,
-                                drop_path_rate=0.2),
-        torch.randn(2, 3, 64, 64))
-
-
 def test_drop_path_follows_timm_schedule_on_residual_blocks_only():
     model = TinyNet(arch='e', drop_path_rate=0.2)
     blocks = [b for stage in model.stages[:4] for b in stage]
@@ -125,15 +75,9 @@ def test_drop_path_follows_timm_schedule_on_residual_blocks_only():
 
 
 @pytest.mark.parametrize('kwargs, message', [
-    (dict(arch='f'), "choose one of ['a', 'b', 'c', 'd', 'e', 'tinynet_a', 'tinynet_b', "),
-    (dict(arch=dict(width=1.0)), "missing ['depth']"),
     (dict(arch=dict(width=0, depth=1.0)), 'width and depth must be positive numbers'),
     (dict(arch=dict(width=1.0, depth='1')), 'width and depth must be positive numbers'),
     (dict(se_ratio=1.5), 'se_ratio must be in [0, 1)'),
-    (dict(out_indices=(5, )), 'out_indices must be a non-empty sequence of stage '
-     'indices in [-5, -4, -3, -2, -1, 0, 1, 2, 3, 4]'),
-    (dict(out_indices=(4, -1)), 'names a stage twice'),
-    (dict(frozen_stages=6), 'frozen_stages must be an int in [-1, 5]'),
 ])
 def test_bad_arguments_raise_clear_errors(kwargs, message):
     with pytest.raises(ValueError) as error:
@@ -247,14 +191,3 @@ def test_pretrained_loads_official_checkpoints_and_refuses_others(tmp_path, timm
 
 
 # --- det / seg configs --------------------------------------------------------------------------
-
-@pytest.mark.parametrize('head', HEADS)
-def test_config_wiring_and_one_training_step(head, demo_root):
-    name = head.format('tinynet-a')
-    cfg, model = build_config_model(name)
-    assert type(model.backbone).__name__ == 'TinyNet'
-    assert model.backbone.out_strides[-1] == 32 and model.backbone.out_channels[-1] == 1280
-    assert cfg.model.data_preprocessor.mean == [123.675, 116.28, 103.53]
-    assert cfg.model.data_preprocessor.std == [58.395, 57.12, 57.375]
-    assert_heads_fit_backbone(cfg, model)
-    config_training_step(model, name, demo_root)

@@ -189,7 +189,7 @@ def test_benchmark_reads_the_test_scale(config, shape):
 
 
 def test_benchmark_times_the_predict_path(capsys):
-    from tests.conftest import load_tool
+    from tests.helpers import load_tool
     result = load_tool('tools/analysis_tools/benchmark.py').main(
         [CONFIG, '--shape', '64', '96', '--warmup', '0', '--repeats', '2', '--batch-size', '2'])
     assert len(result['times']) == 2 and result['memory'] >= 0
@@ -199,7 +199,7 @@ def test_benchmark_times_the_predict_path(capsys):
 
 def test_benchmark_shape_is_h_w_or_one_number_for_a_square():
     """``--shape`` as in mmseg's / mmpretrain's get_flops.py (mmghost.profiling's one spelling)."""
-    from tests.conftest import load_tool
+    from tests.helpers import load_tool
     parse_args = load_tool('tools/analysis_tools/benchmark.py').parse_args
     assert parse_args([CONFIG, '--shape', '64', '96']).shape == (64, 96)
     assert parse_args([CONFIG, '--shape', '64']).shape == (64, 64)

@@ -8,7 +8,7 @@ import torch
 import mmghost
 from mmghost.models import SimplePyramid, ViG
 from mmghost.registry import MODELS
-from tests.conftest import REFERENCE_DIR, assert_with_cp_matches
+from tests.helpers import REFERENCE_DIR
 
 
 @pytest.mark.parametrize('size', [(224, 224), (112, 137), (64, 64), (33, 47)])
@@ -38,31 +38,6 @@ def test_neighbour_and_dilation_schedule_follow_upstream():
     convs = [block.grapher.graph_conv for block in model.stages]
     assert [c.k for c in convs] == [9, 9, 10, 11, 12, 13, 13, 14, 15, 16, 17, 18]
     assert [c.dilation for c in convs] == [1] * 4 + [2] * 4 + [3] * 4
-
-
-@pytest.mark.parametrize('frozen_stages', [-1, 0, 5])
-def test_frozen_stages(frozen_stages):
-    model = ViG(arch='ti', frozen_stages=frozen_stages).train()
-    stem_frozen = frozen_stages >= 0
-    assert model.pos_embed.requires_grad is not stem_frozen
-    assert all(p.requires_grad is not stem_frozen for p in model.stem.parameters())
-    for i, block in enumerate(model.stages):
-        assert all(p.requires_grad is not (i < frozen_stages) for p in block.parameters())
-        assert block.training is not (i < frozen_stages)
-
-
-def test_norm_eval_keeps_batchnorm_in_eval():
-    model = ViG(arch='ti', norm_eval=True).train()
-    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
-    assert norms and not any(m.training for m in norms)
-    assert all(m.training for m in ViG(arch='ti').train().modules()
-               if isinstance(m, torch.nn.BatchNorm2d))
-
-
-@pytest.mark.cpu_matrix
-def test_with_cp_same_outputs_and_gradients():
-    assert_with_cp_matches(lambda with_cp: ViG(arch='ti', with_cp=with_cp),
-                           torch.randn(1, 3, 64, 96))
 
 
 @pytest.mark.cpu_matrix

@@ -9,7 +9,7 @@ import pytest
 
 from mmghost import zoo
 from mmghost.official import OFFICIAL_MODELS
-from tests.conftest import load_tool
+from tests.helpers import load_tool
 
 FOLDERS = zoo.families()
 CONFIGS = zoo.config_files('det_seg') + zoo.config_files('cls')

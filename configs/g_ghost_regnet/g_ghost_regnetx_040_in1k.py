@@ -3,7 +3,10 @@
 #       https://github.com/huawei-noah/Efficient-AI-Backbones/releases/download/g_ghost_regnet/g_ghost_regnet_4.0g_78.6.pth
 # the official file is converted on the fly; a local copy, timm's file of the same network
 # (.safetensors too) or an mmghost checkpoint work the same way (docs/weights.md)
-_base_ = ['../_base_/datasets/imagenet.py', '../_base_/default_runtime_cls.py']
+_base_ = [
+    '../_base_/datasets/imagenet.py', '../_base_/default_runtime_cls.py',
+    '../_base_/families/g_ghost_regnet.py'
+]
 custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
 # The upstream eval (the pytorch/examples ImageNet recipe: short edge 256, bilinear, centre crop
 # 224) is the base dataset's test pipeline.
@@ -11,12 +14,8 @@ custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
 # = mmghost.official.official_classifier_cfg('g_ghost_regnetx_040') + the data preprocessor
 model = dict(
     type='ImageClassifier',
-    # ImageNet mean/std, RGB
-    data_preprocessor=dict(
-        num_classes=1000,
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=True),
+    # the family's normalisation (RGB)
+    data_preprocessor=dict(_base_.img_norm, num_classes=1000, to_rgb=True),
     backbone=dict(type='mmghost.GGhostRegNet', arch='040', out_indices=(-1, )),
     neck=dict(type='GlobalAveragePooling'),
     # upstream `fc` on the pooled features (its Dropout(0.2) acts in training only)

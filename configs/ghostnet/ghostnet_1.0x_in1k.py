@@ -5,15 +5,17 @@
 # (.safetensors too) or an mmghost checkpoint work the same way (docs/weights.md)
 # The upstream eval (ghostnet_pytorch/validate.py: Resize 256, bilinear, centre crop 224) is the
 # base dataset's test pipeline; GhostNetV2 evaluates with timm's defaults, the same transform.
-_base_ = ['../_base_/datasets/imagenet.py', '../_base_/default_runtime_cls.py']
+_base_ = [
+    '../_base_/datasets/imagenet.py', '../_base_/default_runtime_cls.py',
+    '../_base_/families/ghostnet.py'
+]
 custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
 
 # = mmghost.official.official_classifier_cfg('ghostnet_1.0x') + the data preprocessor
 model = dict(
     type='ImageClassifier',
-    # ImageNet mean/std, RGB
-    data_preprocessor=dict(num_classes=1000, mean=[123.675, 116.28, 103.53],
-                           std=[58.395, 57.12, 57.375], to_rgb=True),
+    # the family's normalisation (RGB)
+    data_preprocessor=dict(_base_.img_norm, num_classes=1000, to_rgb=True),
     # out_indices -1: the final 1x1 ConvBnAct (960 * width channels, upstream blocks[9])
     backbone=dict(type='mmghost.GhostNet', arch='1.0x', out_indices=(-1, )),
     neck=dict(type='GlobalAveragePooling'),

@@ -4,7 +4,10 @@
 #       https://github.com/huawei-noah/CV-Backbones/releases/download/v1.2.0/tinynet_a.pth
 # the official file is converted on the fly; a local copy, timm's file of the same network
 # (.safetensors too) or an mmghost checkpoint work the same way (docs/weights.md)
-_base_ = ['../_base_/datasets/imagenet.py', '../_base_/default_runtime_cls.py']
+_base_ = [
+    '../_base_/datasets/imagenet.py', '../_base_/default_runtime_cls.py',
+    '../_base_/families/tinynet.py'
+]
 custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
 
 # upstream eval (timm default_cfg of tinynet_a): short edge floor(192 / 0.875) = 219,
@@ -21,12 +24,8 @@ test_dataloader = val_dataloader
 # = mmghost.official.official_classifier_cfg('tinynet_a') + the data preprocessor
 model = dict(
     type='ImageClassifier',
-    # ImageNet mean/std, RGB
-    data_preprocessor=dict(
-        num_classes=1000,
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=True),
+    # the family's normalisation (RGB)
+    data_preprocessor=dict(_base_.img_norm, num_classes=1000, to_rgb=True),
     # out_indices -1: the final 1x1 conv (upstream conv_head: 1280 channels, BN, SiLU)
     backbone=dict(type='mmghost.TinyNet', arch='a', out_indices=(-1, )),
     neck=dict(type='GlobalAveragePooling'),

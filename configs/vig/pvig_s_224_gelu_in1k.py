@@ -3,25 +3,18 @@
 #       https://github.com/huawei-noah/Efficient-AI-Backbones/releases/download/pyramid-vig/pvig_s_82.1.pth.tar
 # the official file is converted on the fly; a local copy, timm's file of the same network
 # (.safetensors too) or an mmghost checkpoint work the same way (docs/weights.md)
-_base_ = ['../_base_/datasets/imagenet.py', '../_base_/default_runtime_cls.py']
-custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
-
-# upstream eval (timm default_cfg): short edge 224 / 0.9 = 248, bicubic, centre crop 224
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=248, edge='short', backend='pillow', interpolation='bicubic'),
-    dict(type='CenterCrop', crop_size=224),
-    dict(type='PackInputs'),
+_base_ = [
+    '../_base_/datasets/imagenet_bicubic-248-224.py', '../_base_/default_runtime_cls.py',
+    '../_base_/families/vig.py'
 ]
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = val_dataloader
+custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
+# upstream eval (timm default_cfg): the dataset base's short edge 248, bicubic, centre crop 224
 
 # = mmghost.official.official_classifier_cfg('pvig_s_224_gelu') + the data preprocessor
 model = dict(
     type='ImageClassifier',
-    # Vision GNN is trained on RGB scaled to [-1, 1]
-    data_preprocessor=dict(
-        num_classes=1000, mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5], to_rgb=True),
+    # the family's normalisation (RGB)
+    data_preprocessor=dict(_base_.img_norm, num_classes=1000, to_rgb=True),
     backbone=dict(type='mmghost.PyramidViG', arch='s', out_indices=(-1, )),
     neck=dict(type='GlobalAveragePooling'),
     # upstream `prediction`: conv1x1 -> BN -> GELU -> dropout -> conv1x1 on the pooled features

@@ -1,6 +1,8 @@
 # AugViT-S (mmghost.AugViT, mode circulant2: two block-circulant augmented shortcuts per residual;
 # stride 16, 384 channels) for the det / seg configs: mmghost.SimplePyramid in front of each neck
 # rescales its last block.
+_base_ = '../families/augvit.py'
+
 augvit_backbone = dict(
     type='mmghost.AugViT',
     arch='s',
@@ -14,10 +16,3 @@ augvit_backbone = dict(
     # Random init: upstream released no AugViT weights. For your own upstream-format
     # (augvit_small_circulant2) checkpoint: init_cfg=dict(type='Pretrained', checkpoint=PATH)
     init_cfg=None)
-
-# trained on RGB scaled to [-1, 1] (timm default_cfg mean = std = 0.5)
-img_norm = dict(mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5])
-# no weight decay on the class token, position embedding and LayerNorm
-paramwise_cfg = dict(
-    norm_decay_mult=0.,
-    custom_keys={'pos_embed': dict(decay_mult=0.), 'cls_token': dict(decay_mult=0.)})

@@ -3,6 +3,8 @@
 # 4/8/16/32, channels 128/256/512/512. The upsampling layers are new: the official weights load
 # into the rest. Each config picks its outputs, e.g.
 # `backbone=dict(_base_.ptnt_backbone, out_indices=(1, 2, 3))`.
+_base_ = '../families/pyramid_tnt.py'
+
 ptnt_backbone = dict(
     type='mmghost.PyramidTNT',
     arch='s',
@@ -16,14 +18,6 @@ ptnt_backbone = dict(
     # download from. With a local copy of the official file (converted on the fly):
     # init_cfg=dict(type='Pretrained', checkpoint='/path/to/ptnt_s.pth.tar'),
     init_cfg=None)
-
-# trained on RGB scaled to [-1, 1] (timm default_cfg mean = std = 0.5)
-img_norm = dict(mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5])
-# no weight decay on the class tokens, position embeddings, attention biases and norm layers
-paramwise_cfg = dict(
-    norm_decay_mult=0.,
-    custom_keys={'pos_embed': dict(decay_mult=0.), 'cls_token': dict(decay_mult=0.),
-                 'relative_pos': dict(decay_mult=0.)})
 
 # The paper's COCO recipe for RetinaNet and Mask R-CNN 1x (its settings as a third-party summary
 # gives them; the paper itself was not read). The det configs train with ptnt_det_optimizer and

@@ -3,9 +3,8 @@
 # ImageNet weights do not hold these: all the rest loads strictly, the out norms start fresh
 # (their keys are logged). Each config picks its outputs, e.g.
 # `backbone=dict(_base_.wavemlp_backbone, out_indices=(1, 2, 3))`.
+_base_ = '../families/wavemlp.py'
 
-# strides 4/8/16/32 (channels 64/128/320/512)
-wavemlp_pretrained = 'https://github.com/huawei-noah/CV-Backbones/releases/download/wavemlp/WaveMLP_S.pth.tar'  # noqa: E501
 wavemlp_backbone = dict(
     type='mmghost.WaveMLP',
     arch='s',
@@ -17,9 +16,4 @@ wavemlp_backbone = dict(
     drop_path_rate=0.1,
     # official ImageNet-1k weights, downloaded once into the torch hub cache and converted on the
     # fly (offline use and other files: docs/weights.md)
-    init_cfg=dict(type='Pretrained', checkpoint=wavemlp_pretrained))
-
-# trained on RGB with the ImageNet mean / std (timm default_cfg)
-img_norm = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])
-# no weight decay on the norm layers (there is no position embedding)
-paramwise_cfg = dict(norm_decay_mult=0.)
+    init_cfg=dict(type='Pretrained', checkpoint=_base_.wavemlp_pretrained))

@@ -20,6 +20,7 @@ from mmcv.cnn.bricks import DropPath
 from torch import nn
 
 from ...registry import MODELS
+from ..family import SIGNED_NORM, Converters, Family, Paper
 from ..layers.grad_checkpoint import maybe_checkpoint
 from ..layers.transformer import Mlp, MultiheadAttention, PatchEmbed, init_transformer_weights
 from .base import IsotropicTransformer, OfficialModel, linear_cls_head, select_arch
@@ -301,9 +302,6 @@ def convert_official_augvit(state_dict):
     return converted
 
 
-AugViT.official_converter = staticmethod(convert_official_augvit)
-
-
 def convert_official_augvit_head(state_dict):
     """The upstream classifier ``head`` (Linear on the normalised class token) as mmpretrain's
     ``LinearClsHead`` keys."""
@@ -327,7 +325,6 @@ def _official(arch, mode, timm_to_official=None):
                        "of its model.safetensors)")
     return OfficialModel(
         backbone=dict(type='mmghost.AugViT', arch=arch, shortcut_mode=mode),
-        convert=convert_official_augvit,
         no_weights=no_weights,
         # upstream: final norm -> class token -> Linear
         classifier=dict(
@@ -339,10 +336,20 @@ def _official(arch, mode, timm_to_official=None):
         timm_to_official=timm_to_official)
 
 
-OFFICIAL_MODELS = {
+_OFFICIAL_MODELS = {
     'augvit_small': _official('s', 'base', timm_vit_to_official),
     'augvit_small_linear': _official('s', 'linear'),
     'augvit_small_linear2': _official('s', 'linear2'),
     'augvit_small_circulant2': _official('s', 'circulant2'),
     'augvit_base_circulant2': _official('b', 'circulant2'),
 }
+
+
+FAMILY = Family(
+    papers=(Paper('AugViT', 'Augmented Shortcuts for Vision Transformers',
+                  'https://arxiv.org/abs/2106.15941', 'https://github.com/huawei-noah/Efficient-AI-Backbones/tree/master/augvit_pytorch',
+                  ('mmghost.AugViT', )), ),
+    backbones={AugViT: Converters(convert_official_augvit)},
+    official_models=_OFFICIAL_MODELS,
+    normalisation=SIGNED_NORM,
+    no_decay_keys=('pos_embed', 'cls_token'))

@@ -20,6 +20,7 @@ from mmengine.runner.checkpoint import CheckpointLoader
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ..family import family_of
 from ..layers.transformer import resize_pos_embed, tokens_to_map
 
 
@@ -211,13 +212,14 @@ class Weights:
 
 @dataclass(frozen=True)
 class OfficialModel:
-    """An upstream model name's entry in a family module's ``OFFICIAL_MODELS`` table.
+    """An upstream model name's entry in its family's ``official_models`` (``FAMILY`` of the
+    family's module, :class:`~mmghost.models.family.Family`).
 
     Attributes:
         backbone (dict): The backbone config (``type='mmghost.X'``, ``arch=...``) that
             ``convert(official_state_dict)`` fits strictly.
         convert (Callable): Official state dict -> backbone state dict; the upstream
-            classifier keys are dropped.
+            classifier keys are dropped. Filled in by the family from its backbone's converters.
         weights (Weights, optional): The released checkpoint; ``None`` when there is none, and
             then ``no_weights`` says why.
         no_weights (str, optional): Why upstream has no downloadable checkpoint of this model.
@@ -228,10 +230,11 @@ class OfficialModel:
             ``'backbone.*'`` keys of layers only the classifier's backbone has (e.g. a final
             norm).
         timm_to_official (Callable, optional): timm state dict of the same network -> official
-            state dict, for models timm also ships (``official2mmghost.py --timm``).
+            state dict, for models timm also ships (``official2mmghost.py --timm``); by default
+            the family's timm converter of the backbone.
     """
     backbone: dict
-    convert: Callable
+    convert: Optional[Callable] = None
     weights: Optional[Weights] = None
     no_weights: Optional[str] = None
     classifier: Optional[dict] = None
@@ -272,11 +275,6 @@ class MultiScaleBackbone(BaseModule):
 
     #: The module that sees the image (its weight is adapted to ``in_channels``).
     input_conv = None
-    #: Converts an official state dict to this class's keys (set by the family's module).
-    official_converter = None
-    #: Converts timm's state dict of the same network to the official layout (families timm
-    #: ships; set by the family's module).
-    timm_converter = None
 
     def __init__(self, in_channels, out_indices, frozen_stages, norm_eval, init_cfg=None):
         super().__init__(init_cfg=init_cfg)
@@ -421,11 +419,12 @@ class MultiScaleBackbone(BaseModule):
         """``(layout, converter)`` pairs a checkpoint's state dict may be in, tried in order:
         mmghost's own keys, the official upstream layout, timm's layout of the same network."""
         layouts = [('mmghost', dict)]
-        official, timm = type(self).official_converter, type(self).timm_converter
-        if official is not None:
-            layouts.append(('official', official))
-            if timm is not None:
-                layouts.append(('timm', lambda state: official(timm(state))))
+        family, cls = family_of(type(self))
+        if family is not None:
+            converters = family.backbones[cls]
+            layouts.append(('official', converters.official))
+            if converters.timm is not None:
+                layouts.append(('timm', lambda state: converters.official(converters.timm(state))))
         return layouts
 
     def _adapt_input_conv(self, state, adapted):

@@ -15,6 +15,7 @@ from mmcv.cnn.bricks import DropPath
 from torch import nn
 
 from ...registry import MODELS
+from ..family import Converters, Family, Paper
 from ..layers.grad_checkpoint import maybe_checkpoint
 from .base import (RELEASES, MultiScaleBackbone, OfficialModel, Weights, linear_cls_head,
                    rename_prefix, select_arch)
@@ -306,9 +307,6 @@ def convert_official_g_ghost_regnet(state_dict):
     return converted
 
 
-GGhostRegNet.official_converter = staticmethod(convert_official_g_ghost_regnet)
-
-
 def convert_official_g_ghost_regnet_head(state_dict):
     """The upstream classifier after global average pooling and dropout, ``fc`` (Linear), as
     mmpretrain's ``LinearClsHead`` keys."""
@@ -332,10 +330,9 @@ _WEIGHTS = {
 }
 _NO_WEIGHTS = 'upstream released G-Ghost RegNet weights for 032, 040, 080 and 160 only'
 
-OFFICIAL_MODELS = {
+_OFFICIAL_MODELS = {
     f'g_ghost_regnetx_{size}': OfficialModel(
         backbone=dict(type='mmghost.GGhostRegNet', arch=size),
-        convert=convert_official_g_ghost_regnet,
         weights=_WEIGHTS.get(size),
         no_weights=None if size in _WEIGHTS else _NO_WEIGHTS,
         # upstream: global average pooling, Dropout(0.2) (training only), Linear
@@ -349,3 +346,12 @@ OFFICIAL_MODELS = {
     for size in ('002', '004', '006', '008', '016', '032', '040', '064', '080', '120', '160',
                  '320')
 }
+
+
+FAMILY = Family(
+    papers=(Paper('G-Ghost RegNet', 'GhostNets on Heterogeneous Devices via Cheap Operations',
+                  'https://arxiv.org/abs/2201.03297', 'https://github.com/huawei-noah/Efficient-AI-Backbones/tree/master/g_ghost_pytorch',
+                  ('mmghost.GGhostRegNet', )), ),
+    backbones={GGhostRegNet: Converters(convert_official_g_ghost_regnet)},
+    official_models=_OFFICIAL_MODELS,
+    config_models={'g_ghost': 'g_ghost_regnetx_040'})

@@ -16,6 +16,7 @@ from mmcv.cnn import ConvModule
 from torch import nn
 
 from ...registry import MODELS
+from ..family import Converters, Family, Paper
 from ..layers.channels import make_divisible
 from ..layers.ghost import GhostBottleneck
 from .base import RELEASES, MultiScaleBackbone, OfficialModel, Weights, rename_prefix, select_arch
@@ -248,11 +249,6 @@ def convert_timm_ghostnet(state_dict):
     return dict(state_dict)
 
 
-GhostNet.official_converter = staticmethod(convert_official_ghostnet)
-GhostNetV2.official_converter = staticmethod(convert_official_ghostnet)
-GhostNet.timm_converter = staticmethod(convert_timm_ghostnet)  # GhostNetV2 inherits it
-
-
 def _ghostnet_classifier(width):
     return dict(
         backbone=dict(out_indices=(-1, )),
@@ -289,16 +285,27 @@ def _official_model(cls, arch):
     name = f'{cls.__name__.lower()}_{arch}'
     return OfficialModel(
         backbone=dict(type=f'mmghost.{cls.__name__}', arch=arch),
-        convert=convert_official_ghostnet,
         weights=_WEIGHTS.get(name),
         no_weights=None if name in _WEIGHTS else _NO_WEIGHTS,
         classifier=_ghostnet_classifier(cls.arch_zoo[arch]['width']),
-        convert_head=convert_official_ghostnet_head,
-        timm_to_official=convert_timm_ghostnet)
+        convert_head=convert_official_ghostnet_head)
 
 
-OFFICIAL_MODELS = {
+_OFFICIAL_MODELS = {
     **{f'ghostnet_{arch}': _official_model(GhostNet, arch) for arch in ('0.5x', '1.0x', '1.3x')},
     **{f'ghostnetv2_{arch}': _official_model(GhostNetV2, arch)
        for arch in ('1.0x', '1.3x', '1.6x')},
 }
+
+
+FAMILY = Family(
+    papers=(Paper('GhostNet', 'GhostNet: More Features from Cheap Operations',
+                  'https://arxiv.org/abs/1911.11907', 'https://github.com/huawei-noah/Efficient-AI-Backbones/tree/master/ghostnet_pytorch',
+                  ('mmghost.GhostNet', )),
+            Paper('GhostNetV2', 'GhostNetV2: Enhance Cheap Operation with Long-Range Attention',
+                  'https://arxiv.org/abs/2211.12905', 'https://github.com/huawei-noah/Efficient-AI-Backbones/tree/master/ghostnetv2_pytorch',
+                  ('mmghost.GhostNetV2', ))),
+    backbones={GhostNet: Converters(convert_official_ghostnet, convert_timm_ghostnet),
+               GhostNetV2: Converters(convert_official_ghostnet, convert_timm_ghostnet)},
+    official_models=_OFFICIAL_MODELS,
+    config_models={'ghostnet': 'ghostnet_1.0x', 'ghostnetv2': 'ghostnetv2_1.0x'})

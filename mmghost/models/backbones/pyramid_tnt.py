@@ -15,6 +15,7 @@ from mmcv.cnn import ConvModule, build_norm_layer
 from torch import nn
 
 from ...registry import MODELS
+from ..family import SIGNED_NORM, Converters, Family, Paper
 from ..layers.conv import conv_norm_act
 from ..layers.tnt import NUM_WORDS, OFFICIAL_BLOCK_KEYS, WORD_GRID, TNTBlock
 from ..layers.tracing import ceil_div
@@ -358,9 +359,6 @@ def convert_official_pyramid_tnt(state_dict):
     return converted
 
 
-PyramidTNT.official_converter = staticmethod(convert_official_pyramid_tnt)
-
-
 def convert_official_pyramid_tnt_head(state_dict):
     """The upstream PyramidTNT classifier: the final ``norm`` (on the last stage's tokens,
     before mean pooling) as the backbone's ``final_norm``, and ``head`` (Linear) as
@@ -377,7 +375,6 @@ _NO_WEIGHTS = ('PyramidTNT weights are on Baidu Disk only (password-protected, n
 def _pyramid_tnt(arch):
     return OfficialModel(
         backbone=dict(type='mmghost.PyramidTNT', arch=arch),
-        convert=convert_official_pyramid_tnt,
         no_weights=_NO_WEIGHTS,
         # upstream: final norm -> mean over the tokens -> Linear
         classifier=dict(
@@ -389,9 +386,19 @@ def _pyramid_tnt(arch):
         convert_head=convert_official_pyramid_tnt_head)
 
 
-OFFICIAL_MODELS = {
+_OFFICIAL_MODELS = {
     'ptnt_ti_patch16_192': _pyramid_tnt('ti'),
     'ptnt_s_patch16_256': _pyramid_tnt('s'),
     'ptnt_m_patch16_256': _pyramid_tnt('m'),
     'ptnt_b_patch16_256': _pyramid_tnt('b'),
 }
+
+
+FAMILY = Family(
+    papers=(Paper('PyramidTNT', 'PyramidTNT: Improved Transformer-in-Transformer Baselines with '
+                  'Pyramid Architecture', 'https://arxiv.org/abs/2201.00978',
+                  'https://github.com/huawei-noah/Efficient-AI-Backbones/tree/master/tnt_pytorch', ('mmghost.PyramidTNT', )), ),
+    backbones={PyramidTNT: Converters(convert_official_pyramid_tnt)},
+    official_models=_OFFICIAL_MODELS,
+    normalisation=SIGNED_NORM,
+    no_decay_keys=('pos_embed', 'cls_token', 'relative_pos'))

@@ -15,6 +15,7 @@ from mmcv.cnn import ConvModule
 from torch import nn
 
 from ...registry import MODELS
+from ..family import Converters, Family, Paper
 from ..layers.channels import make_divisible
 from ..layers.mobile import InvertedResidual
 from .base import (OLD_RELEASES, MultiScaleBackbone, OfficialModel, Weights, linear_cls_head,
@@ -193,9 +194,6 @@ def convert_official_tinynet(state_dict):
     return converted
 
 
-TinyNet.official_converter = staticmethod(convert_official_tinynet)
-
-
 def convert_official_tinynet_head(state_dict):
     """The upstream classifier after global average pooling, ``classifier`` (Linear), as
     mmpretrain's ``LinearClsHead`` keys."""
@@ -209,10 +207,9 @@ _RELEASE = dict(
     evidence='timm EfficientNet keys; timm loads these URLs strictly, no filter; trained with '
     'PyTorch 1.3, so possibly saved in the legacy format')
 
-OFFICIAL_MODELS = {
+_OFFICIAL_MODELS = {
     f'tinynet_{size}': OfficialModel(
         backbone=dict(type='mmghost.TinyNet', arch=size),
-        convert=convert_official_tinynet,
         weights=Weights(f'{OLD_RELEASES}v1.2.0/tinynet_{size}.pth', top1=_TOP1[size],
                         **_RELEASE),
         # timm's default drop_rate is 0: pooling + linear classifier
@@ -226,3 +223,12 @@ OFFICIAL_MODELS = {
         timm_to_official=dict)
     for size in 'abcde'
 }
+
+
+FAMILY = Family(
+    papers=(Paper('TinyNet', "Model Rubik's Cube: Twisting Resolution, Depth and Width for "
+                  'TinyNets', 'https://arxiv.org/abs/2010.14819', 'https://github.com/huawei-noah/Efficient-AI-Backbones/tree/master/tinynet_pytorch',
+                  ('mmghost.TinyNet', )), ),
+    backbones={TinyNet: Converters(convert_official_tinynet)},
+    official_models=_OFFICIAL_MODELS,
+    config_models={'tinynet': 'tinynet_a'})

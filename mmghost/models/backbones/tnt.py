@@ -14,6 +14,7 @@ from mmcv.cnn import build_norm_layer
 from torch import nn
 
 from ...registry import MODELS
+from ..family import SIGNED_NORM, Converters, Family, Paper
 from ..layers.tnt import NUM_WORDS, OFFICIAL_BLOCK_KEYS, WORD_GRID, TNTBlock, WordProjection
 from ..layers.transformer import init_transformer_weights, map_to_tokens, pad_to_multiple
 from .base import (RELEASES, IsotropicTransformer, OfficialModel, Weights, linear_cls_head,
@@ -165,9 +166,6 @@ def convert_official_tnt(state_dict):
     return converted
 
 
-TNT.official_converter = staticmethod(convert_official_tnt)
-
-
 def convert_official_tnt_head(state_dict):
     """The upstream TNT classifier ``head`` (Linear on the normalised class token) as
     mmpretrain's ``LinearClsHead`` keys."""
@@ -208,8 +206,6 @@ def timm_tnt_to_official(state_dict):
     return converted
 
 
-TNT.timm_converter = staticmethod(timm_tnt_to_official)
-
 # Released ImageNet-1k checkpoints, release tag 'tnt'.
 _EVIDENCE = ("the official names (timm's TNT checkpoint_filter_fn renames them), the fixed "
              'outer_tokens kept; timm loads these URLs with weights_only=True')
@@ -222,7 +218,6 @@ _WEIGHTS = {
 def _tnt(arch):
     return OfficialModel(
         backbone=dict(type='mmghost.TNT', arch=arch),
-        convert=convert_official_tnt,
         weights=_WEIGHTS[arch],
         # upstream: final norm -> class token -> Linear
         classifier=dict(
@@ -230,11 +225,20 @@ def _tnt(arch):
             head=dict(type='LinearClsHead', num_classes=1000,
                       in_channels=TNT.arch_zoo[arch]['channels'],
                       loss=dict(type='CrossEntropyLoss'))),
-        convert_head=convert_official_tnt_head,
-        timm_to_official=timm_tnt_to_official)
+        convert_head=convert_official_tnt_head)
 
 
-OFFICIAL_MODELS = {
+_OFFICIAL_MODELS = {
     'tnt_s_patch16_224': _tnt('s'),
     'tnt_b_patch16_224': _tnt('b'),
 }
+
+
+FAMILY = Family(
+    papers=(Paper('TNT', 'Transformer in Transformer', 'https://arxiv.org/abs/2103.00112',
+                  'https://github.com/huawei-noah/Efficient-AI-Backbones/tree/master/tnt_pytorch', ('mmghost.TNT', )), ),
+    backbones={TNT: Converters(convert_official_tnt, timm_tnt_to_official)},
+    official_models=_OFFICIAL_MODELS,
+    config_models={'tnt': 'tnt_s_patch16_224'},
+    normalisation=SIGNED_NORM,
+    no_decay_keys=('pos_embed', 'cls_token', 'relative_pos'))

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from ...registry import MODELS
+from ..family import SIGNED_NORM, Converters, Family, Paper
 from ..layers.conv import conv_norm_act
 from ..layers.graph import ViGBlock
 from ..layers.transformer import resize_map
@@ -346,10 +347,6 @@ def convert_official_vig(state_dict):
         'isotropic ViG')
 
 
-PyramidViG.official_converter = staticmethod(convert_official_pyramid_vig)
-ViG.official_converter = staticmethod(convert_official_vig)
-
-
 def convert_official_vig_head(state_dict):
     """The upstream classifier of both ViG forms, ``prediction`` = conv1x1 (1024) + BN + GELU +
     dropout + conv1x1, as mmpretrain's ``StackedLinearClsHead`` keys (its 1x1 convs act on the
@@ -393,17 +390,27 @@ _WEIGHTS = {
                               note='file name: 82.6', **_VIG),
 }
 
-OFFICIAL_MODELS = {
+_OFFICIAL_MODELS = {
     **{f'pvig_{size}_224_gelu': OfficialModel(
         backbone=dict(type='mmghost.PyramidViG', arch=size),
-        convert=convert_official_pyramid_vig,
         weights=_WEIGHTS[f'pvig_{size}_224_gelu'],
         classifier=_vig_classifier(PyramidViG.arch_zoo[size]['channels'][-1]),
         convert_head=convert_official_vig_head) for size in ('ti', 's', 'm', 'b')},
     **{f'vig_{size}_224_gelu': OfficialModel(
         backbone=dict(type='mmghost.ViG', arch=size),
-        convert=convert_official_vig,
         weights=_WEIGHTS[f'vig_{size}_224_gelu'],
         classifier=_vig_classifier(ViG.arch_zoo[size]['channels']),
         convert_head=convert_official_vig_head) for size in ('ti', 's', 'b')},
 }
+
+
+FAMILY = Family(
+    papers=(Paper('Vision GNN', 'Vision GNN: An Image is Worth Graph of Nodes',
+                  'https://arxiv.org/abs/2206.00272', 'https://github.com/huawei-noah/Efficient-AI-Backbones/tree/master/vig_pytorch',
+                  ('mmghost.PyramidViG', 'mmghost.ViG')), ),
+    backbones={PyramidViG: Converters(convert_official_pyramid_vig),
+               ViG: Converters(convert_official_vig)},
+    official_models=_OFFICIAL_MODELS,
+    config_models={'pvig': 'pvig_s_224_gelu', 'vig': 'vig_s_224_gelu'},
+    normalisation=SIGNED_NORM,
+    no_decay_keys=('pos_embed', ))

@@ -17,6 +17,7 @@ from mmcv.cnn.bricks import DropPath
 from torch import nn
 
 from ...registry import MODELS
+from ..family import Converters, Family, Paper
 from ..layers.grad_checkpoint import maybe_checkpoint
 from ..layers.tracing import ceil_div, clamp_min, for_any_size
 from ..layers.transformer import Mlp
@@ -297,9 +298,6 @@ def convert_official_wavemlp(state_dict):
     return converted
 
 
-WaveMLP.official_converter = staticmethod(convert_official_wavemlp)
-
-
 def convert_official_wavemlp_head(state_dict):
     """The upstream classifier, final ``norm`` -> global average pooling -> ``head`` (Linear),
     as ``backbone.norm3.*`` (the out norm of ``WaveMLP(out_indices=(-1, ), out_norms=True)``)
@@ -335,12 +333,20 @@ def _weights(name):
                    'drop keys ending in total_ops / total_params, then load strictly')
 
 
-OFFICIAL_MODELS = {
+_OFFICIAL_MODELS = {
     f'WaveMLP_{name}': OfficialModel(
         backbone=dict(type='mmghost.WaveMLP', arch=name.lower()),
-        convert=convert_official_wavemlp,
         weights=_weights(name),
         no_weights=None if name in _TOP1 else 'upstream released no WaveMLP-B weights',
         classifier=_wavemlp_classifier(name.lower()),
         convert_head=convert_official_wavemlp_head) for name in ('T_dw', 'T', 'S', 'M', 'B')
 }
+
+
+FAMILY = Family(
+    papers=(Paper('Wave-MLP', 'An Image Patch is a Wave: Phase-Aware Vision MLP',
+                  'https://arxiv.org/abs/2111.12294', 'https://github.com/huawei-noah/Efficient-AI-Backbones/tree/master/wavemlp_pytorch',
+                  ('mmghost.WaveMLP', )), ),
+    backbones={WaveMLP: Converters(convert_official_wavemlp)},
+    official_models=_OFFICIAL_MODELS,
+    config_models={'wavemlp': 'WaveMLP_S'})

@@ -38,6 +38,7 @@ class SimplePyramid(BaseModule):
             raise ValueError(f'scale_factors must be chosen from {self.valid_scales}, '
                              f'got {scale_factors!r}')
         self.scale_factors = tuple(scale_factors)
+        self.in_channels = in_channels
         self.out_channels = out_channels
         self.stages = nn.ModuleList()
         for scale in self.scale_factors:
