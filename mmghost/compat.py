@@ -7,7 +7,7 @@ with numpy arrays, whose pickled state names the buffer's statistics methods thr
 safe loading off, :func:`allow_mmengine_checkpoints` adds exactly those types to torch's
 safe-load allow-list, and ``getattr`` only in a form that resolves those methods, so
 ``load_from``, ``resume`` and ``init_cfg=dict(type='Pretrained')`` work while an arbitrary pickle
-is still refused.
+is still refused. :mod:`mmghost.plugin` calls it when mmghost is imported.
 """
 import pickle
 
@@ -45,6 +45,3 @@ def allow_mmengine_checkpoints():
     if hasattr(torch.serialization, 'add_safe_globals'):
         torch.serialization.add_safe_globals([
             HistoryBuffer, (history_buffer_statistic, 'builtins.getattr'), *_numpy_globals()])
-
-
-allow_mmengine_checkpoints()

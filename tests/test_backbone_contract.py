@@ -114,6 +114,20 @@ def test_reported_channels_and_strides_are_the_outputs(name, out_indices):
         assert torch.isfinite(out).all()
 
 
+@pytest.mark.parametrize('name', BACKBONES)
+def test_inputs_padded_to_the_input_divisor_give_exact_maps(name):
+    model = build(name, out_indices=all_stages(name)).eval()
+    divisor = model.input_divisor
+    assert divisor == max(model.stage_strides)
+    assert build(name, out_indices=(0, )).input_divisor == model.stage_strides[0]
+    size = (2 * divisor, 3 * divisor)
+    with torch.no_grad():
+        outs = model(torch.randn(1, 3, *size))
+    assert [tuple(out.shape[1:]) for out in outs] == [
+        (spec.channels, size[0] // spec.stride, size[1] // spec.stride)
+        for spec in model.output_specs]
+
+
 @pytest.mark.parametrize('name, out_indices', list(out_indices_cases()))
 def test_every_trainable_parameter_gets_a_gradient(name, out_indices):
     """Stages after the last output are not run and are frozen, so that DDP meets no trainable

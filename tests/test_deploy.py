@@ -69,6 +69,22 @@ def test_pyramid_vig_static_export_keeps_the_stored_relative_position_term():
     assert max(deploy.relative_error(a, b) for a, b in zip(eager, computed)) > 1e-6
 
 
+def test_the_any_size_switch_holds_in_its_own_thread_only():
+    """The switch is a context variable: another thread's forward pass keeps the eager paths
+    while one thread computes what an export records, and it ends with the context."""
+    import threading
+
+    from mmghost.models.layers import for_any_size
+    seen = {}
+    with any_size_paths():
+        worker = threading.Thread(target=lambda: seen.update(other=for_any_size()))
+        worker.start()
+        worker.join()
+        seen['own'] = for_any_size()
+    assert seen == {'own': True, 'other': False}
+    assert not for_any_size()
+
+
 # each head with GhostNet, and Pyramid ViG's float64 verification (the same for every head) once
 @pytest.mark.cpu_matrix
 @pytest.mark.parametrize('name', ['retinanet_ghostnet-1.0x_fpn_1x_coco.py',

@@ -25,7 +25,7 @@ def read(page):
 def test_the_docs_exist():
     assert {'README.md', 'docs/get_started.md', 'docs/weights.md', 'docs/configs.md',
             'docs/benchmarks.md', 'docs/deployment.md', 'docs/troubleshooting.md',
-            'docs/own_data.md'} <= set(PAGES)
+            'docs/own_data.md', 'docs/adding_a_family.md'} <= set(PAGES)
     assert len([p for p in PAGES if p.startswith('configs/')]) == len(
         glob.glob(osp.join(REPO_ROOT, 'configs', '*', 'metafile.yml')))
 

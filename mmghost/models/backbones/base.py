@@ -2,9 +2,10 @@
 
 Subclasses build their layers (by default a ``stem`` and a ``stages`` list), then call
 :meth:`MultiScaleBackbone._setup_outputs`; they override ``forward`` and
-``_frozen_modules(num_stages)`` where their layout differs. They report ``out_channels`` and
-``out_strides`` (one entry per ``out_indices`` item) so necks, heads and tools read them instead
-of hand-typed lists (the detectron2 ``output_shape`` idea).
+``_frozen_modules(num_stages)`` where their layout differs. They describe each output once, as
+an :class:`OutputSpec` (channels, stride; the detectron2 ``output_shape`` idea), and report
+``out_channels`` / ``out_strides`` from them, so that necks, heads and tools read them instead of
+hand-typed lists, and ``input_divisor``, the size preprocessors should pad to.
 
 The transformer families build on two subclasses: :class:`TransformerBackbone` (TNT, PyramidTNT,
 AugViT: the final norm) and :class:`IsotropicTransformer` (TNT, AugViT: the class token, the
@@ -22,6 +23,15 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from ..family import family_of
 from ..layers.transformer import resize_pos_embed, tokens_to_map
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """A backbone output map: its channels and stride (input pixels per map pixel), as
+    detectron2's ``ShapeSpec`` and timm's ``feature_info``. A backbone describes every stage with
+    one (``stage_specs``) and its outputs with those of ``out_indices`` (``output_specs``)."""
+    channels: int
+    stride: int
 
 
 def select_arch(arch, arch_zoo, required_keys):
@@ -295,8 +305,8 @@ class MultiScaleBackbone(BaseModule):
             stage_strides (Sequence[int]): Output stride of every stage.
         """
         num_stages = len(stage_channels)
-        self.stage_channels = tuple(stage_channels)
-        self.stage_strides = tuple(stage_strides)
+        self.stage_specs = tuple(OutputSpec(int(c), int(s))
+                                 for c, s in zip(stage_channels, stage_strides))
         out_indices = self._out_indices_arg
         if isinstance(out_indices, int):
             out_indices = (out_indices, )
@@ -313,11 +323,38 @@ class MultiScaleBackbone(BaseModule):
                              f'0: stem, i: stem + first i stages), got {frozen!r}')
         self.out_indices = out_indices
         self.frozen_stages = frozen
-        self.out_channels = tuple(self.stage_channels[i] for i in out_indices)
-        self.out_strides = tuple(self.stage_strides[i] for i in out_indices)
         del self._out_indices_arg, self._frozen_stages_arg
         self._smallest_input = self.min_input_size()  # fixed from here on; checked per forward
         self._freeze_stages()
+
+    @property
+    def output_specs(self):
+        """The :class:`OutputSpec` of each output, in ``out_indices`` order."""
+        return tuple(self.stage_specs[i] for i in self.out_indices)
+
+    @property
+    def stage_channels(self):
+        return tuple(spec.channels for spec in self.stage_specs)
+
+    @property
+    def stage_strides(self):
+        return tuple(spec.stride for spec in self.stage_specs)
+
+    @property
+    def out_channels(self):
+        """Channels of each output: what a neck's or head's ``in_channels`` must be."""
+        return tuple(spec.channels for spec in self.output_specs)
+
+    @property
+    def out_strides(self):
+        return tuple(spec.stride for spec in self.output_specs)
+
+    @property
+    def input_divisor(self):
+        """What input sides should be a multiple of (the data preprocessor's
+        ``pad_size_divisor``) for every output to be exactly ``1 / stride`` of the input: the
+        largest stride of the stages that run. Other sizes work too, rounded by the layers."""
+        return max(spec.stride for spec in self.stage_specs[:max(self.out_indices) + 1])
 
     def _frozen_modules(self, num_stages):
         """Modules (or parameters) frozen by ``frozen_stages=num_stages``: by default

@@ -18,37 +18,41 @@ Eager mode and ``torch.compile`` are otherwise unaffected: the compiler guards o
 and recompiles for a size that takes another one.
 """
 import contextlib
+import contextvars
 
 import torch
 
-_state = {'fixed_size_trace': False, 'any_size_paths': False}
+# Context variables, not module flags: a setting holds in the thread (or asyncio task) that made
+# it, so that another thread's forward pass keeps its own paths.
+_FIXED_SIZE_TRACE = contextvars.ContextVar('mmghost_fixed_size_trace', default=False)
+_ANY_SIZE_PATHS = contextvars.ContextVar('mmghost_any_size_paths', default=False)
 
 
 def for_any_size():
     """True while a trace records the model for inputs of any size, or within
-    :func:`any_size_paths`."""
+    :func:`any_size_paths` (in this thread)."""
     if torch.jit.is_tracing():
-        return not _state['fixed_size_trace']
-    return _state['any_size_paths']
+        return not _FIXED_SIZE_TRACE.get()
+    return _ANY_SIZE_PATHS.get()
 
 
 @contextlib.contextmanager
-def _setting(name):
-    previous, _state[name] = _state[name], True
+def _setting(variable):
+    token = variable.set(True)
     try:
         yield
     finally:
-        _state[name] = previous
+        variable.reset(token)
 
 
 def fixed_size_trace():
     """Context: a trace within it is for the traced input size only (a static export)."""
-    return _setting('fixed_size_trace')
+    return _setting(_FIXED_SIZE_TRACE)
 
 
 def any_size_paths():
     """Context: eager PyTorch computes what a trace for any input size records."""
-    return _setting('any_size_paths')
+    return _setting(_ANY_SIZE_PATHS)
 
 
 def ceil_div(size, divisor):
