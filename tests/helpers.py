@@ -44,7 +44,7 @@ DET_SEG_CONFIGS = _configs('det_seg')
 def config_path(name):
     """``name`` relative to configs/, or the unique config file of that name in configs/ or one
     of its family folders (``'mask-rcnn_ghostnet-1.0x_fpn_1x_coco.py'``)."""
-    if '/' in name:
+    if '/' in name or osp.isfile(osp.join(CONFIG_DIR, name)):  # the headline is at the top
         return osp.join(CONFIG_DIR, name)
     found = [p for p in DET_SEG_CONFIGS + CLS_CONFIGS + DEMO_CONFIGS if osp.basename(p) == name]
     assert len(found) == 1, f'{name}: {len(found)} configs of that name ({found})'

@@ -1,5 +1,5 @@
-# RetinaNet + FPN with a Pyramid ViG-Ti backbone; otherwise as retinanet_pvig_s_coco.py.
-_base_ = '../retinanet_pvig_s_coco.py'
+# RetinaNet + FPN with a Pyramid ViG-Ti backbone; otherwise as retinanet_pvig-s_fpn_1x_coco.py.
+_base_ = './retinanet_pvig-s_fpn_1x_coco.py'
 pretrained = 'https://github.com/huawei-noah/Efficient-AI-Backbones/releases/download/pyramid-vig/pvig_ti_78.5.pth.tar'  # noqa: E501
 
 # neck in_channels = backbone.out_channels (strides 8/16/32)

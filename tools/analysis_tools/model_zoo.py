@@ -5,7 +5,7 @@ no download is needed.
     python tools/analysis_tools/model_zoo.py [--family vig ...] [--speed cpu|cuda [--speed-only]]
         [--warmup 1] [--repeats 3] [--threads N] [--tables-only] [--check]
 
-For every det / seg config of a family (and the headline config, in ``vig``) and every
+For every det / seg config of a family and every
 classification config (``<official name>_in1k.py``):
 
 * parameters of the whole model and of its backbone, exact;
