@@ -35,7 +35,8 @@ setup(
     license='Apache-2.0',
     python_requires='>=3.9',
     packages=find_packages(include=['mmghost', 'mmghost.*']),
-    package_data={'mmghost': ['weights_sha256.json', '.mim/configs/**/*', '.mim/tools/**/*']},
+    package_data={'mmghost': ['weights/weights_sha256.json', '.mim/configs/**/*',
+                            '.mim/tools/**/*']},
     install_requires=[
         # torch and torchvision must be a matching pair. Tested: 2.14.1 / 0.29.1 (tools/env.sh,
         # the whole suite) and 2.11.0 / 0.26.0 (the lent GPU machines' torch; a CPU subset,

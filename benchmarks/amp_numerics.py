@@ -2,11 +2,11 @@
 
     python benchmarks/amp_numerics.py [--device cpu|cuda] [--batch-size 2] [--families F ...]
 
-For the smallest official model of each family (``mmghost.official.SMALLEST_MODELS``, random
+For the smallest official model of each family (``mmghost.weights.official.SMALLEST_MODELS``, random
 weights, seeded) at its trained size, on demo images (``mmghost.demo.demo_images``: shapes on
 textured backgrounds, ImageNet-normalised), one fine-tuning step runs in float32 and under
 ``torch.autocast(device, dtype)`` from the same weights and input
-(``mmghost.profiling.autocast_errors``): the BatchNorm statistics are first calibrated on 8
+(``mmghost.utils.profiling.autocast_errors``): the BatchNorm statistics are first calibrated on 8
 demo images, then frozen as the detection configs' ``norm_eval=True`` freezes them (a random
 model's fresh statistics do not normalise: PViG-S activations reach 6.7e7 and overflow float16;
 calibrated on random noise, G-Ghost's BatchNorms on 1x1 pooled maps see almost no variance and
@@ -20,8 +20,8 @@ import argparse
 import torch
 
 from mmghost.demo import demo_images
-from mmghost.official import SMALLEST_MODELS, official_backbone_cfg
-from mmghost.profiling import autocast_errors, environment_line, print_table
+from mmghost.weights.official import SMALLEST_MODELS, official_backbone_cfg
+from mmghost.utils.profiling import autocast_errors, environment_line, print_table
 from mmghost.registry import MODELS
 
 DTYPES = {'float16': torch.float16, 'bfloat16': torch.bfloat16}

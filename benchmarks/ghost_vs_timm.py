@@ -13,9 +13,9 @@ is skipped with a message:
 
 1. Weights. timm's model is built with ``pretrained=False`` and a fixed seed, and its BatchNorm
    affine parameters and running statistics are set to seeded random values
-   (``mmghost.profiling.randomize_batchnorm_``: fresh ones are identity maps, which would hide a
-   mapping that swaps two layers of equal shape). Its state dict is converted with
-   ``mmghost.official.convert_official(name, sd, classifier=True, timm=True)`` and loaded
+   (``mmghost.utils.profiling.randomize_batchnorm_``: fresh ones are identity maps, which would hide
+   a mapping that swaps two layers of equal shape). Its state dict is converted with
+   ``mmghost.weights.official.convert_official(name, sd, classifier=True, timm=True)`` and loaded
    strictly into the mmpretrain ``ImageClassifier`` of ``official_classifier_cfg(name)``
    (backbone + the upstream head).
 2. Equality. Both models' logits for the same seeded input (batch 2, 224x224, eval mode) are
@@ -24,7 +24,7 @@ is skipped with a message:
 3. Throughput (CPU, eval mode, ``torch.no_grad()``), at each ``--batch-sizes`` entry: after
    ``--warmup`` forwards of each model, ``--repeats`` rounds each time both models once, the
    order alternating between rounds, so that background load falls on both alike
-   (``mmghost.profiling.compare_throughput``). Images/s come from the median forward time; the
+   (``mmghost.utils.profiling.compare_throughput``). Images/s come from the median forward time; the
    ratio is mmghost / timm (> 1: mmghost is faster).
 4. FLOPs of the mmghost classifier at the model's ImageNet input size (224x224 for GhostNet/V2,
    192x192 for TinyNet-A), from ``mmengine.analysis.FlopAnalyzer``, which counts ONE
@@ -36,7 +36,7 @@ import argparse
 
 import torch
 
-from mmghost.profiling import (add_timing_arguments, compare_throughput, environment_line,
+from mmghost.utils.profiling import (add_timing_arguments, compare_throughput, environment_line,
                                format_shape, randomize_batchnorm_)
 
 # (mmghost official name, timm name, ImageNet input size, published MFLOPs (MAdds), source)
@@ -52,7 +52,7 @@ def build_pair(name, timm_name):
     import timm
     from mmpretrain.registry import MODELS
 
-    from mmghost.official import convert_official, official_classifier_cfg
+    from mmghost.weights.official import convert_official, official_classifier_cfg
     torch.manual_seed(0)
     reference = timm.create_model(timm_name, pretrained=False)
     randomize_batchnorm_(reference, seed=1)

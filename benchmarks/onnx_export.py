@@ -6,14 +6,14 @@
 
 For each official backbone (``--models``; default: the variant each family's detection configs
 use) with its detection outputs (all stages), in eval mode, float32: the dynamic ONNX export
-(:func:`mmghost.deploy.export_onnx`, opset 17) is timed once and its file size reported; then
+(:func:`mmghost.apis.deploy.export_onnx`, opset 17) is timed once and its file size reported; then
 PyTorch (``torch.no_grad()``) and onnxruntime (CPU provider, ``intra_op_num_threads`` = the
 thread count, default graph optimisations) run the same seeded input, timed alternately over
 ``--repeats`` rounds after one warm-up each (background load falls on both alike); the table
 gives the medians and their ratio (onnxruntime / PyTorch: below 1 is faster). The last column
 is ``max |onnx - torch| / max |torch|`` over the outputs: Vision GNN's is that of a float32
 neighbour ranking with near-ties (tests/test_deploy.py checks its graph in float64). Each model
-runs in a fresh child process (``mmghost.profiling.run_in_child``).
+runs in a fresh child process (``mmghost.utils.profiling.run_in_child``).
 
 For the Pyramid ViG models a second table compares, at the trained size (224), what a dynamic
 export computes with what eager PyTorch and a fixed-size export compute: the relative-position
@@ -25,8 +25,8 @@ import statistics
 
 import torch
 
-from mmghost.profiling import (add_shape_argument, add_timing_arguments, cpu_name, format_shape,
-                               print_table, run_in_child, time_calls)
+from mmghost.utils.profiling import (add_shape_argument, add_timing_arguments, cpu_name,
+                                     format_shape, print_table, run_in_child, time_calls)
 
 DEFAULT_MODELS = ('pvig_s_224_gelu', 'vig_s_224_gelu', 'ghostnet_1.0x', 'ghostnetv2_1.0x',
                   'tinynet_a', 'g_ghost_regnetx_040', 'tnt_s_patch16_224', 'ptnt_s_patch16_256',
@@ -37,8 +37,8 @@ def measure(name, shape, repeats):
     """Export time, file size, median latencies and the error of one backbone (child process)."""
     import onnxruntime
 
-    from mmghost import deploy
-    from mmghost.official import official_backbone_cfg
+    from mmghost.apis import deploy
+    from mmghost.weights.official import official_backbone_cfg
     from mmghost.registry import MODELS
     torch.manual_seed(0)
     backbone = MODELS.build(official_backbone_cfg(name))
@@ -68,9 +68,9 @@ def measure(name, shape, repeats):
 def position_term_difference(name):
     """Pyramid ViG at its trained grid: the computed relative-position term vs the stored one
     per stage, and the float64 outputs with either (seeded random weights)."""
-    from mmghost import deploy
+    from mmghost.apis import deploy
     from mmghost.models.layers import Grapher, any_size_paths
-    from mmghost.official import official_backbone_cfg
+    from mmghost.weights.official import official_backbone_cfg
     from mmghost.registry import MODELS
     torch.manual_seed(0)
     backbone = MODELS.build(official_backbone_cfg(name)).eval().double()

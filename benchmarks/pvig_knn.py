@@ -17,7 +17,7 @@ This is a benchmark that prints numbers, not a test. The mmghost and mmpretrain 
 the SAME weights, in eval mode, under ``torch.no_grad()`` (training parts excepted):
 
 1. Weights. ``mmghost.models.backbones.PyramidViG('s')`` is built, its BatchNorm statistics
-   and affine parameters (``mmghost.profiling.randomize_batchnorm_``) and its ``pos_embed``
+   and affine parameters (``mmghost.utils.profiling.randomize_batchnorm_``) and its ``pos_embed``
    are set to seeded random values (a freshly built model has identity BatchNorms and a zero
    embedding, which would hide a mapping that swaps two layers of equal shape), and its state
    dict is renamed to the key layout of ``mmpretrain.models.backbones.PyramidVig('small')`` and
@@ -32,13 +32,13 @@ the SAME weights, in eval mode, under ``torch.no_grad()`` (training parts except
    ``nn.Parameter`` (the resize mmghost does inside its forward). Its Graphers resize the stored
    ``relative_pos`` bicubically to ``(N, N // r^2)`` on every forward (mmghost computes the term
    for the actual grids), so the outputs differ at this size and are not compared.
-   Each model runs in its own fresh child process (``mmghost.profiling.run_in_child``). Memory:
-   the first forward's peak resident memory above what the process held before it (``VmHWM``
-   after resetting it through ``/proc/self/clear_refs``; ``mmghost.profiling.profile_forward``).
-   Time: the median of ``--repeats`` further forwards.
+   Each model runs in its own fresh child process (``mmghost.utils.profiling.run_in_child``).
+   Memory: the first forward's peak resident memory above what the process held before it (``VmHWM``
+   after resetting it through ``/proc/self/clear_refs``;
+   ``mmghost.utils.profiling.profile_forward``). Time: the median of ``--repeats`` further forwards.
 4. Throughput at batch 8, 224x224: images/s from the median of ``--repeats`` forwards per
    model after one warm-up each, the models timed alternately
-   (``mmghost.profiling.compare_throughput``).
+   (``mmghost.utils.profiling.compare_throughput``).
 5. Training (``--train-shape``, default ``1x3x800x1216``): one step of mmghost's PViG-S
    (forward, backward of the sum of the outputs' means, train mode) with ``with_cp`` off and on,
    each in a child process: the first step's peak memory, the median time of ``--repeats``
@@ -73,7 +73,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import mmghost
-from mmghost.profiling import (add_shape_argument, add_timing_arguments, compare_throughput,
+from mmghost.utils.profiling import (add_shape_argument, add_timing_arguments, compare_throughput,
                                environment_line, format_shape, print_table,
                                profile_forward, randomize_batchnorm_, run_in_child, time_calls)
 
@@ -233,7 +233,7 @@ def count_searches():
 # ----------------------------------------------------------------------------- children
 def measure_large(which, weights_path, shape, repeats):
     """One model at one input size (run in a child process): peak extra RSS of the first
-    forward, then ``repeats`` timed forwards (:func:`mmghost.profiling.profile_forward`), then
+    forward, then ``repeats`` timed forwards (:func:`mmghost.utils.profiling.profile_forward`), then
     this process's sgemm rate."""
     height, width = shape
     if which == 'vig':

@@ -17,12 +17,12 @@ This is a benchmark that prints numbers, not a test.
    printed. Throughput: images/s at batch 8, 224x224, from the median of ``--repeats``
    forwards per model under ``torch.no_grad()`` after one warm-up each, the two models timed
    alternately in this process so that background load hits both alike
-   (``mmghost.profiling.compare_throughput``; target: mmghost >= 1.0x timm).
+   (``mmghost.utils.profiling.compare_throughput``; target: mmghost >= 1.0x timm).
 2. PyramidTNT-S as the Mask R-CNN / UperNet configs build it (``upsample=True``, strides
    4/8/16/32), batch 1, at each ``--shape H W`` (repeatable; default 320x512 ... 800x1344,
    about the aspect of COCO's 800x1333 images), each size in a fresh child process
-   (``mmghost.profiling.run_in_child``): the peak extra resident memory of the first forward
-   (``mmghost.profiling.profile_forward``: ``VmHWM`` after resetting it, minus ``VmRSS``
+   (``mmghost.utils.profiling.run_in_child``): the peak extra resident memory of the first forward
+   (``mmghost.utils.profiling.profile_forward``: ``VmHWM`` after resetting it, minus ``VmRSS``
    before) and the median wall time of ``--repeats`` further forwards. The table gives each
    size's growth over the first next to the growth of the stride-8 token count ``N`` and of
    ``N^2``: stage 1's attention holds ``N x N/16`` weights per head.
@@ -35,7 +35,7 @@ from functools import partial
 
 import torch
 
-from mmghost.profiling import (add_shape_argument, add_timing_arguments, compare_throughput,
+from mmghost.utils.profiling import (add_shape_argument, add_timing_arguments, compare_throughput,
                                environment_line, format_shape, print_table, profile_forward,
                                run_in_child)
 
@@ -47,7 +47,7 @@ def build_tnt_pair():
     import timm
     from mmpretrain.registry import MODELS
 
-    from mmghost.official import convert_official, official_classifier_cfg
+    from mmghost.weights.official import convert_official, official_classifier_cfg
     torch.manual_seed(0)
     peer = timm.create_model(TNT_NAME, pretrained=False).eval()
     ours = MODELS.build(official_classifier_cfg(TNT_NAME))

@@ -6,10 +6,10 @@
 
 ``--shape H [W]`` (repeatable) sets the input sizes, ``--batch-size`` one batch for all of them
 or one per ``--shape`` (default: 8 at 224x224 and 1 at 512x512; 1 for sizes given). Each input
-runs in a fresh child process (``mmghost.profiling.run_in_child``): the backbone
+runs in a fresh child process (``mmghost.utils.profiling.run_in_child``): the backbone
 (``out_indices=(0, 1, 2, 3)``, the detection form with ``out_norms=True``, eval mode,
 ``torch.no_grad()``, float32) and the seeded input are built, then the first forward's peak
-extra resident memory is measured (``mmghost.profiling.profile_forward``: VmHWM reset to VmRSS
+extra resident memory is measured (``mmghost.utils.profiling.profile_forward``: VmHWM reset to VmRSS
 just before it); that forward is also the warm-up. The time is the median of ``--repeats``
 further forwards (``time.perf_counter``), and images/s follows from it. Linux only (``/proc``).
 """
@@ -17,7 +17,7 @@ import argparse
 
 import torch
 
-from mmghost.profiling import (add_shape_argument, add_timing_arguments, environment_line,
+from mmghost.utils.profiling import (add_shape_argument, add_timing_arguments, environment_line,
                                format_shape, profile_forward, run_in_child)
 
 DEFAULT_INPUTS = ((8, (224, 224)), (1, (512, 512)))  # (batch, (H, W))

@@ -3,16 +3,16 @@
     python benchmarks/with_cp_memory.py [--arch s] [--family PyramidViG] [--shape 800 1216]
 
 One training step (forward + backward of the sum of the outputs' means, batch 1, train mode)
-runs in a fresh child process per setting (``mmghost.profiling.run_in_child``); the peak extra
-resident memory of the step is measured with ``mmghost.profiling.measure_peak_rss`` (VmHWM reset
-to VmRSS before the step), with its wall time. Both settings use the same weights and input; the
-gradients must agree.
+runs in a fresh child process per setting (``mmghost.utils.profiling.run_in_child``); the peak extra
+resident memory of the step is measured with ``mmghost.utils.profiling.measure_peak_rss`` (VmHWM
+reset to VmRSS before the step), with its wall time. Both settings use the same weights and input;
+the gradients must agree.
 """
 import argparse
 
 import torch
 
-from mmghost.profiling import (add_shape_argument, environment_line, format_shape,
+from mmghost.utils.profiling import (add_shape_argument, environment_line, format_shape,
                                measure_peak_rss, run_in_child, time_calls)
 
 

@@ -10,17 +10,18 @@ package, whose ``__init__`` calls :func:`activate` once the modules below are im
 2. **Unscoped aliases** (:func:`mmghost.registry.register_in_downstream`): every mmghost model in
    mmdet's and mmseg's ``MODELS`` too, so that ``type='PyramidViG'`` works under their default
    scopes; a name they already own is an error, never an override.
-3. **Safe loading of mmengine checkpoints** (:func:`mmghost.compat.allow_mmengine_checkpoints`):
+3. **Safe loading of mmengine checkpoints**
+   (:func:`mmghost.weights.compat.allow_mmengine_checkpoints`):
    the non-tensor types mmengine writes (``HistoryBuffer``, numpy arrays and scalars) join
    torch's ``weights_only`` allow-list, and nothing else does.
-4. **Checkpoint schemes** (:func:`mmghost.checkpoint.register_safe_loaders`): mmengine's
+4. **Checkpoint schemes** (:func:`mmghost.weights.checkpoint.register_safe_loaders`): mmengine's
    ``CheckpointLoader`` reads local files, ``.safetensors`` and URLs through
-   :mod:`mmghost.checkpoint`, which never unpickles code.
+   :mod:`mmghost.weights.checkpoint`, which never unpickles code.
 
 Each step is idempotent: importing or activating twice changes nothing.
 """
-from .checkpoint import register_safe_loaders
-from .compat import allow_mmengine_checkpoints
+from .weights.checkpoint import register_safe_loaders
+from .weights.compat import allow_mmengine_checkpoints
 from .registry import register_in_downstream
 
 

@@ -164,7 +164,7 @@ def training_facts(cfg, path):
 def _stock_facts(source):
     from mmengine.config import Config
 
-    from mmghost.swap import config_file
+    from mmghost.apis.swap import config_file
     facts = training_facts(Config.fromfile(config_file(source)), source.split('::')[1])
     del facts['batch_per_gpu']  # the split of the batch over GPUs is free
     return facts
@@ -205,7 +205,7 @@ def load(path):
     ``init_cfg`` is not applied, so nothing is downloaded), built in the task's scope."""
     from mmengine.config import Config
 
-    from mmghost.runtime import build_task_model, setup_task
+    from mmghost.utils.runtime import build_task_model, setup_task
     cfg = Config.fromfile(osp.join(REPO_ROOT, path))
     task = setup_task(cfg)
     return cfg, task, build_task_model(task, cfg.model).eval()
@@ -213,7 +213,7 @@ def load(path):
 
 def zoo_input(cfg, task):
     """``(height, width)`` of the zoo's FLOPs / latency input for a config (``ZOO_INPUT``)."""
-    from mmghost.profiling import config_input_shape
+    from mmghost.utils.profiling import config_input_shape
     return ZOO_INPUT.get(task) or config_input_shape(cfg, task)
 
 
@@ -240,7 +240,7 @@ def count_flops(model, task, shape):
     its data preprocessor (mmdet pads 800x1333 to 800x1344), and the shape it counted."""
     from mmengine.analysis import FlopAnalyzer
 
-    from mmghost.profiling import synthetic_batch
+    from mmghost.utils.profiling import synthetic_batch
     with torch.no_grad():
         data = model.data_preprocessor(synthetic_batch(task, shape, 1), False)
         analyzer = FlopAnalyzer(_TensorForward(model, data['data_samples']),
@@ -282,7 +282,7 @@ def model_entry(path, flops=True):
     """The metafile entry of a config, from its code: parameters (whole model and backbone,
     exact), FLOPs at the zoo input (``flops=False`` leaves them out), weights and reported
     figures. Latency and memory come from :func:`measure_speed`."""
-    from mmghost.official import OFFICIAL_MODELS, find_official_model
+    from mmghost.weights.official import OFFICIAL_MODELS, find_official_model
     cfg, task, model = load(path)
     backbone_cfg = cfg.model.backbone
     name = osp.splitext(osp.basename(path))[0]
@@ -317,7 +317,7 @@ def measure_speed(path, device='cpu', warmup=1, repeats=3):
     import platform
     import statistics
 
-    from mmghost.profiling import cpu_name, predict_benchmark, synthetic_batch
+    from mmghost.utils.profiling import cpu_name, predict_benchmark, synthetic_batch
     cfg, task, model = load(path)
     shape = zoo_input(cfg, task)
     model = model.to(device)

@@ -89,7 +89,7 @@ def make_imagenet(root):
 def build_model(cfg):
     """The config's model, built in its task's registry (mmdet, mmseg or mmpretrain); the
     default scope is left as it was, so tests of other tasks are unaffected."""
-    from mmghost.runtime import build_task_model, setup_task
+    from mmghost.utils.runtime import build_task_model, setup_task
     return build_task_model(setup_task(cfg), cfg.model)
 
 
@@ -98,14 +98,14 @@ def build_classifier(name, **backbone_overrides):
     from mmengine.registry import DefaultScope
     from mmpretrain.registry import MODELS
 
-    from mmghost.official import official_classifier_cfg
+    from mmghost.weights.official import official_classifier_cfg
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         return MODELS.build(official_classifier_cfg(name, **backbone_overrides))
 
 
 def assert_heads_fit_backbone(cfg, model):
     """The neck (mmdet) or decode/auxiliary heads (mmseg) take the backbone's outputs."""
-    from mmghost.runtime import detect_task
+    from mmghost.utils.runtime import detect_task
     backbone = model.backbone
     if detect_task(cfg) == 'mmseg':
         assert list(model.decode_head.in_channels) == list(backbone.out_channels)
@@ -169,7 +169,7 @@ def assert_with_cp_matches(build, x):
 
 def build_config_model(name):
     """A config of configs/ and its model; mmseg models pad to the demo crop (160x160)."""
-    from mmghost.runtime import detect_task
+    from mmghost.utils.runtime import detect_task
     cfg = load_config(name)
     if detect_task(cfg) == 'mmseg':
         cfg.model.data_preprocessor.size = (160, 160)  # pad to the demo crop, not 512x512
@@ -201,8 +201,8 @@ def demo_batch(name, demo_root):
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import DATASETS
 
-    from mmghost.preflight import check_or_exit, set_data_root
-    from mmghost.runtime import setup_task
+    from mmghost.utils.preflight import check_or_exit, set_data_root
+    from mmghost.utils.runtime import setup_task
     config = osp.join('demo', DEMO_DATA[name.split('_')[0]])
     demo = load_config(config)
     task = setup_task(demo)

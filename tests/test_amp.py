@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from mmghost.demo import demo_images
-from mmghost.official import SMALLEST_MODELS, official_backbone_cfg
-from mmghost.profiling import autocast_errors, relative_error
+from mmghost.weights.official import SMALLEST_MODELS, official_backbone_cfg
+from mmghost.utils.profiling import autocast_errors, relative_error
 from mmghost.registry import MODELS
 
 

@@ -11,7 +11,7 @@ import torch
 import mmghost
 from mmghost.models.backbones import AugViT, CirculantLinear
 from mmghost.models.layers.transformer import resize_pos_embed
-from mmghost.official import convert_official
+from mmghost.weights.official import convert_official
 from mmghost.registry import MODELS
 from tests.helpers import HEADS, REFERENCE_DIR, build_classifier
 

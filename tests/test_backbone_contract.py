@@ -29,8 +29,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from mmghost.models.backbones.base import MultiScaleBackbone
 from mmghost.models.necks import SimplePyramid
 from mmghost.registry import MODELS
-from mmghost.runtime import detect_task
-from mmghost.swap import IMAGENET_NORM, NORMALISATION
+from mmghost.utils.runtime import detect_task
+from mmghost.apis.swap import IMAGENET_NORM, NORMALISATION
 from tests.helpers import (DET_SEG_CONFIGS, assert_with_cp_matches, build_config_model,
                            config_training_step)
 

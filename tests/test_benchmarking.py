@@ -1,4 +1,4 @@
-"""mmghost.profiling, the helpers of benchmarks/*.py and tools/analysis_tools/benchmark.py."""
+"""mmghost.utils.profiling, the helpers of benchmarks/*.py and tools/analysis_tools/benchmark.py."""
 import argparse
 import importlib.util
 import os
@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from mmghost.profiling import (add_shape_argument, add_timing_arguments, compare_throughput,
+from mmghost.utils.profiling import (add_shape_argument, add_timing_arguments, compare_throughput,
                                cpu_name, environment_line, format_shape, measure_peak_rss,
                                parse_shape, print_table, profile_forward, randomize_batchnorm_,
                                run_in_child, time_calls)

@@ -131,8 +131,8 @@ class RunsCode:
 def planted(tmp_path, monkeypatch):
     """A code-running pickle, as a local file and in the torch hub cache under the file name of
     the headline config's official URL."""
-    from mmghost.checkpoint import hub_cache_path
-    from mmghost.official import OFFICIAL_MODELS
+    from mmghost.weights.checkpoint import hub_cache_path
+    from mmghost.weights.official import OFFICIAL_MODELS
     monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
     url = OFFICIAL_MODELS['pvig_s_224_gelu'].weights.url
     marker = tmp_path / 'marker'
@@ -169,7 +169,7 @@ def test_code_is_refused_on_load_from_and_resume(planted, tmp_path, source, resu
     (b'hello, this is a text file\n', 'is not a PyTorch checkpoint'),
 ])
 def test_unreadable_files_are_named(tmp_path, content, message):
-    from mmghost.checkpoint import CheckpointFileError
+    from mmghost.weights.checkpoint import CheckpointFileError
     (tmp_path / 'bad.pth').write_bytes(content)
     model = TinyClassifier(backbone_init_cfg=dict(type='Pretrained',
                                                   checkpoint=str(tmp_path / 'bad.pth')))
@@ -179,7 +179,7 @@ def test_unreadable_files_are_named(tmp_path, content, message):
 
 
 def test_a_truncated_checkpoint_is_named(trained, tmp_path):
-    from mmghost.checkpoint import CheckpointFileError
+    from mmghost.weights.checkpoint import CheckpointFileError
     checkpoint, _ = trained
     data = checkpoint.read_bytes()
     (tmp_path / 'cut.pth').write_bytes(data[:len(data) // 2])

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 import mmghost
-from mmghost.official import convert_official, official_classifier_cfg
+from mmghost.weights.official import convert_official, official_classifier_cfg
 from tests.helpers import (CLS_CONFIGS, REFERENCE_DIR, REPO_ROOT, build_model, load_config,
                             make_imagenet)
 

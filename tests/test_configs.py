@@ -12,9 +12,9 @@ import torch
 from mmengine.hooks import Hook
 
 from mmghost.demo import DEMO_CLASSES
-from mmghost.official import OFFICIAL_MODELS
-from mmghost.preflight import check_or_exit, set_data_root
-from mmghost.runtime import build_runner, detect_task, setup_task
+from mmghost.weights.official import OFFICIAL_MODELS
+from mmghost.utils.preflight import check_or_exit, set_data_root
+from mmghost.utils.runtime import build_runner, detect_task, setup_task
 from tests.helpers import (DET_SEG_CONFIGS, assert_heads_fit_backbone, build_model,
                             keep_every_prediction, load_config)
 

@@ -187,5 +187,5 @@ def test_command_line_tool(tmp_path, monkeypatch, capsys):
 def test_ade_classes_file_names_each_label_value(dataset):
     """``ade/classes.txt``: the class of value 0 (background), then the shapes, as
     ``--classes-from-data`` reads it."""
-    from mmghost.seg_data import read_classes_file
+    from mmghost.utils.seg_data import read_classes_file
     assert read_classes_file(dataset['ade_classes_file']) == ('background', *DEMO_CLASSES)

@@ -7,10 +7,10 @@ import pytest
 import torch
 from torch import nn
 
-from mmghost import deploy
+from mmghost.apis import deploy
 from mmghost.models.layers import any_size_paths, effective_k_dilation
 from mmghost.models.layers.tracing import ceil_div
-from mmghost.official import SMALLEST_MODELS
+from mmghost.weights.official import SMALLEST_MODELS
 
 from tests.helpers import build_model, config_path, load_config, load_tool
 
@@ -22,7 +22,7 @@ OTHER_SHAPE = (2, 161, 227)
 
 
 def build_backbone(name):
-    from mmghost.official import official_backbone_cfg
+    from mmghost.weights.official import official_backbone_cfg
     from mmghost.registry import MODELS
     torch.manual_seed(0)
     backbone = MODELS.build(official_backbone_cfg(name))

@@ -7,11 +7,12 @@ import pytest
 
 from mmghost import zoo
 from mmghost.models.backbones import FAMILIES, GhostNet
-from mmghost.models.backbones.base import MultiScaleBackbone, OfficialModel
+from mmghost.models.backbones.base import MultiScaleBackbone
+from mmghost.weights.records import OfficialModel
 from mmghost.models.family import Converters, Family, Paper, family_of
-from mmghost.official import OFFICIAL_MODELS
+from mmghost.weights.official import OFFICIAL_MODELS
 from mmghost.registry import MODELS
-from mmghost.swap import NO_DECAY_KEYS, NORMALISATION
+from mmghost.apis.swap import NO_DECAY_KEYS, NORMALISATION
 from tests.helpers import CLS_CONFIGS, load_config, load_tool
 
 

@@ -11,7 +11,7 @@ import torch
 
 import mmghost
 from mmghost.models.backbones import GGhostRegNet
-from mmghost.official import convert_official
+from mmghost.weights.official import convert_official
 from mmghost.registry import MODELS
 from tests.helpers import REFERENCE_DIR, REPO_ROOT, build_classifier
 

@@ -11,7 +11,7 @@ import mmghost
 from mmghost.models.backbones import GhostNet, GhostNetV2
 from mmghost.models.backbones.ghostnet import convert_timm_ghostnet
 from mmghost.models.layers.ghost import DFCAttention, GhostModule
-from mmghost.official import convert_official
+from mmghost.weights.official import convert_official
 from mmghost.registry import MODELS
 from tests.helpers import REFERENCE_DIR, build_classifier, randomised_timm
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from mmghost.models.backbones import PyramidViG
-from mmghost.official import SMALLEST_MODELS, official_backbone_cfg
+from mmghost.weights.official import SMALLEST_MODELS, official_backbone_cfg
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUD
 def test_every_family_on_gpu_equals_cpu_in_float64(family):
     """The smallest model of each family, seeded BatchNorm statistics, eval mode, at an odd size
     (another aspect ratio, batch 2): CUDA float64 equals CPU float64."""
-    from mmghost.profiling import randomize_batchnorm_
+    from mmghost.utils.profiling import randomize_batchnorm_
     from mmghost.registry import MODELS
     torch.manual_seed(0)
     model = MODELS.build(official_backbone_cfg(SMALLEST_MODELS[family][0], init_cfg=None))
@@ -41,8 +41,8 @@ def test_demo_config_trains_and_predicts_on_gpu(demo, demo_root, tmp_path):
     import math
     import os.path as osp
 
-    from mmghost.preflight import check_or_exit, set_data_root
-    from mmghost.runtime import build_runner, setup_task
+    from mmghost.utils.preflight import check_or_exit, set_data_root
+    from mmghost.utils.runtime import build_runner, setup_task
     from tests.helpers import keep_every_prediction, load_config
     cfg = load_config(f'demo/{demo}')
     segmentation = setup_task(cfg) == 'mmseg'
@@ -107,7 +107,7 @@ import os, sys
 import torch, torch.distributed as dist
 from mmengine.config import Config
 from mmengine.model import convert_sync_batchnorm
-from mmghost.runtime import build_task_model, setup_task
+from mmghost.utils.runtime import build_task_model, setup_task
 dist.init_process_group('nccl')
 rank = dist.get_rank()
 torch.cuda.set_device(rank)

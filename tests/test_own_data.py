@@ -10,10 +10,10 @@ import sys
 import pytest
 from mmengine.config import Config
 
-from mmghost.coco_data import (DataError, category_diff, category_message, classes_from_data,
+from mmghost.utils.coco_data import (DataError, category_diff, category_message, classes_from_data,
                              coco_categories)
 from mmghost.demo import DEMO_CLASSES, make_demo_dataset
-from mmghost.preflight import set_classes, set_data_root, set_split_paths
+from mmghost.utils.preflight import set_classes, set_data_root, set_split_paths
 from tests.helpers import REPO_ROOT, config_path, load_config
 
 DEMO_CONFIG = config_path('demo/retinanet_pvig-s_fpn_demo.py')
@@ -260,7 +260,7 @@ def image_dir(tmp_path):
 
 
 def problems(image_dir, data, kept=('apple', 'pear'), training=True, masks=False):
-    from mmghost.coco_data import file_problems
+    from mmghost.utils.coco_data import file_problems
     return file_problems(data, 'ann.json', str(image_dir), set(kept), training, masks)
 
 
@@ -320,7 +320,7 @@ def test_exif_rotated_images_are_flagged(image_dir):
 
 
 def test_the_preflight_stops_on_unusable_content(tmp_path):
-    from mmghost.preflight import check_or_exit
+    from mmghost.utils.preflight import check_or_exit
     make_demo_dataset(tmp_path, num_train=2, num_val=2, seed=0)
     for image in (tmp_path / 'coco' / 'train').iterdir():
         image.unlink()
@@ -335,7 +335,7 @@ def test_adapted_config_carries_paths_classes_and_heads(tmp_path, fruit):
     the written config inherits the source, loads, and passes the preflight as it is."""
     import shutil
 
-    from mmghost.preflight import check_or_exit
+    from mmghost.utils.preflight import check_or_exit
     from tests.helpers import load_tool
     data = tmp_path / 'export'
     shutil.copytree(fruit, tmp_path / 'coco')
@@ -361,7 +361,7 @@ def one_iteration(config, work_dir):
     process; returns the validation metrics."""
     from mmengine.hooks import Hook
 
-    from mmghost.runtime import build_runner, setup_task
+    from mmghost.utils.runtime import build_runner, setup_task
     from tests.helpers import keep_every_prediction
     cfg = Config.fromfile(config)
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -410,7 +410,7 @@ def test_adapted_configs_train_and_evaluate(demo, metric, fruit, tmp_path):
 
 # ---------------------------------------------------------------------------- --classes
 def test_explicit_classes_are_a_subset_in_file_order(fruit):
-    from mmghost.preflight import check_or_exit
+    from mmghost.utils.preflight import check_or_exit
     cfg = demo_config_on(fruit, classes=None)
     check_or_exit(cfg, 'train', 'demo.py', classes=['pear', 'apple'])  # no stop: a choice
     assert cfg.train_dataloader.dataset.metainfo.classes == ('apple', 'pear')
@@ -422,7 +422,7 @@ def test_explicit_classes_are_a_subset_in_file_order(fruit):
 
 
 def test_explicit_classes_say_what_they_drop(fruit):
-    from mmghost.coco_data import subset_classes
+    from mmghost.utils.coco_data import subset_classes
     kept, warnings = subset_classes(demo_config_on(fruit), 'train', ('pear', 'apple'))
     assert kept == ('apple', 'pear')
     train = fruit / 'annotations' / 'instances_train.json'
@@ -433,7 +433,7 @@ def test_explicit_classes_say_what_they_drop(fruit):
 
 
 def test_classes_argument_takes_names_or_a_file(tmp_path):
-    from mmghost.preflight import classes_argument
+    from mmghost.utils.preflight import classes_argument
     path = tmp_path / 'classes.txt'
     path.write_text('# fruit\napple\n\npear  # the green ones\n')
     assert classes_argument([str(path)]) == ('apple', 'pear')
@@ -474,7 +474,7 @@ def seg_config_on(data_root, *flags):
     """The UperNet demo config on ``data_root`` with the data flags of tools/train.py."""
     import argparse
 
-    from mmghost.runtime import add_data_arguments, apply_data_arguments
+    from mmghost.utils.runtime import add_data_arguments, apply_data_arguments
     parser = argparse.ArgumentParser()
     add_data_arguments(parser)
     args = parser.parse_args(['--data-root', str(data_root), *flags])
@@ -484,7 +484,7 @@ def seg_config_on(data_root, *flags):
 
 
 def seg_check(data_root, *flags):
-    from mmghost.preflight import check_or_exit
+    from mmghost.utils.preflight import check_or_exit
     cfg, args = seg_config_on(data_root, *flags)
     check_or_exit(cfg, 'train', 'upernet.py', args.classes_from_data, classes=args.classes)
     return cfg
@@ -569,7 +569,7 @@ def test_no_reduce_zero_label_makes_value_zero_a_class():
     is a class turns it off, on the datasets and on their LoadAnnotations."""
     import argparse
 
-    from mmghost.runtime import apply_data_arguments
+    from mmghost.utils.runtime import apply_data_arguments
     cfg, _ = seg_config_on('/data/streets', '--no-reduce-zero-label')
     assert cfg.train_dataloader.dataset.reduce_zero_label is False
     cfg = load_config('upernet_pvig-s_8xb2-160k_ade20k-512x512.py')

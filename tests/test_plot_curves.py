@@ -1,4 +1,5 @@
-"""tools/analysis_tools/plot_curves.py and mmghost/curves.py: curves of any run's scalar log."""
+"""tools/analysis_tools/plot_curves.py and mmghost/utils/curves.py: curves of any run's scalar
+log."""
 import json
 
 import pytest

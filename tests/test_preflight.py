@@ -1,4 +1,5 @@
-"""Data preflight of tools/train.py and tools/test.py (mmghost/preflight.py) and --data-root."""
+"""Data preflight of tools/train.py and tools/test.py (mmghost/utils/preflight.py) and
+--data-root."""
 import json
 import os
 import os.path as osp
@@ -7,7 +8,7 @@ import sys
 
 import pytest
 
-from mmghost import preflight
+from mmghost.utils import preflight
 from tests.helpers import REPO_ROOT, config_path, load_config
 
 COCO_FILES = ['annotations/instances_train2017.json', 'annotations/instances_val2017.json']
@@ -77,7 +78,7 @@ def test_data_root_points_datasets_and_evaluators(tmp_path, monkeypatch):
 def test_train_and_test_take_data_root(tmp_path, monkeypatch):
     """``--data-root`` is a common option of tools/train.py and tools/test.py, applied by
     ``load_config`` before ``--cfg-options`` (which still win)."""
-    from mmghost.runtime import load_config as load_run_config
+    from mmghost.utils.runtime import load_config as load_run_config
     from tests.helpers import load_tool
     monkeypatch.chdir(tmp_path)
     root = str(tmp_path / 'coco')

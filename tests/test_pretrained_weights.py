@@ -22,11 +22,10 @@ import torch
 from mmengine.config import Config
 
 import mmghost
-from mmghost.checkpoint import (CheckpointDownloadError, cached_download, file_sha256,
+from mmghost.weights.checkpoint import (CheckpointDownloadError, cached_download, file_sha256,
                                 hub_cache_path)
-from mmghost.models.backbones.base import Weights
-from mmghost.models.backbones.base import RELEASE_QUIRKS
-from mmghost.official import (OFFICIAL_MODELS, convert_official, find_official_model,
+from mmghost.weights.records import RELEASE_QUIRKS, Weights
+from mmghost.weights.official import (OFFICIAL_MODELS, convert_official, find_official_model,
                               load_official_classifier, save_as_released)
 from tests.helpers import (DEMO_CONFIGS, DET_SEG_CONFIGS, REFERENCE_DIR, REPO_ROOT,
                             build_classifier, build_model, config_path, load_config, load_tool,
@@ -312,7 +311,7 @@ def test_download_lands_in_the_hub_cache_and_is_reused(served):
     path = cached_download(url)
     assert path == hub_cache_path(url) and osp.isfile(path)
     server.close()  # the second load needs no server
-    assert torch.equal(mmghost.checkpoint.load_from_http(url)['w'], torch.arange(6.))
+    assert torch.equal(mmghost.weights.checkpoint.load_from_http(url)['w'], torch.arange(6.))
     assert server.requests == 1
 
 
@@ -320,7 +319,7 @@ def test_a_recorded_sha256_is_verified(served, monkeypatch):
     server, folder = served
     url = server.url('tiny.pth')
     recorded = {url: ('tiny', Weights(url, top1=70., sha256='0' * 64, evidence='a test'))}
-    monkeypatch.setattr(mmghost.official, 'official_weights_by_url', recorded.get)
+    monkeypatch.setattr(mmghost.weights.official, 'official_weights_by_url', recorded.get)
     with pytest.raises(CheckpointDownloadError, match='sha256'):
         cached_download(url)
     assert not os.listdir(osp.dirname(hub_cache_path(url)))  # the corrupt file is not kept
@@ -349,7 +348,7 @@ def test_a_stalled_server_times_out(torch_home, monkeypatch):
 def test_a_bad_timeout_setting_is_named(monkeypatch):
     monkeypatch.setenv('MMGHOST_DOWNLOAD_TIMEOUT', 'soon')
     with pytest.raises(ValueError, match='MMGHOST_DOWNLOAD_TIMEOUT'):
-        mmghost.checkpoint.download_timeout()
+        mmghost.weights.checkpoint.download_timeout()
 
 
 def _distributed_download(rank, init_file, url, results):
@@ -358,7 +357,7 @@ def _distributed_download(rank, init_file, url, results):
     torch.distributed.init_process_group('gloo', init_method=f'file://{init_file}', rank=rank,
                                          world_size=2)
     try:
-        from mmghost.checkpoint import load_from_http
+        from mmghost.weights.checkpoint import load_from_http
         try:
             outcome = ('loaded', load_from_http(url)['w'].tolist())
         except Exception as error:
@@ -421,8 +420,8 @@ def test_a_truncated_safetensors_file_is_named(tmp_path):
     save_file({'w': torch.zeros(1000)}, tmp_path / 'model.safetensors')
     data = (tmp_path / 'model.safetensors').read_bytes()
     (tmp_path / 'model.safetensors').write_bytes(data[:len(data) // 2])
-    with pytest.raises(mmghost.checkpoint.CheckpointFileError, match='model.safetensors'):
-        mmghost.checkpoint.read_checkpoint_file(str(tmp_path / 'model.safetensors'))
+    with pytest.raises(mmghost.weights.checkpoint.CheckpointFileError, match='model.safetensors'):
+        mmghost.weights.checkpoint.read_checkpoint_file(str(tmp_path / 'model.safetensors'))
 
 
 # ---------------------------------------------------------------------------- classification

@@ -11,7 +11,7 @@ import mmghost
 from mmghost.models import PyramidTNT
 from mmghost.models.backbones.pyramid_tnt import convert_official_pyramid_tnt
 from mmghost.models.layers.transformer import resize_pos_embed, resize_relative_pos
-from mmghost.official import convert_official
+from mmghost.weights.official import convert_official
 from mmghost.registry import MODELS
 from tests.helpers import REFERENCE_DIR, build_classifier
 

@@ -89,7 +89,7 @@ def test_batch1_training_gradients_match_finite_differences(monkeypatch):
     neighbours are held fixed (the search has no gradient, and a perturbed forward could cross
     a near-tie) and the step is small (the max over neighbours has kinks)."""
     from mmghost.models.layers import graph
-    from mmghost.profiling import randomize_batchnorm_
+    from mmghost.utils.profiling import randomize_batchnorm_
     searched, search = [], graph.dilated_knn
     replay = iter(())
 

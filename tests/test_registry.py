@@ -60,7 +60,7 @@ def test_the_model_table_discovers_every_family_module():
 
     from mmghost.models import backbones
     from mmghost.models.backbones import FAMILIES
-    from mmghost.official import OFFICIAL_MODELS
+    from mmghost.weights.official import OFFICIAL_MODELS
     assert set(FAMILIES) == {info.name for info in pkgutil.iter_modules(backbones.__path__)} - \
         {'base'}
     declared = sum(len(family.official_models) for family in FAMILIES.values())
@@ -70,6 +70,24 @@ def test_the_model_table_discovers_every_family_module():
 def test_every_backbone_type_has_its_smallest_model_listed():
     """``SMALLEST_MODELS`` (what the every-family checks run) names one model of each backbone
     type, none missed."""
-    from mmghost.official import OFFICIAL_MODELS, SMALLEST_MODELS
+    from mmghost.weights.official import OFFICIAL_MODELS, SMALLEST_MODELS
     listed = [OFFICIAL_MODELS[name].backbone['type'] for name, _ in SMALLEST_MODELS.values()]
     assert sorted(listed) == sorted({entry.backbone['type'] for entry in OFFICIAL_MODELS.values()})
+
+
+def test_the_public_api_survives_the_package_layout():
+    """Scripts written against the flat layout keep working: ``mmghost.official`` and
+    ``mmghost.runtime`` are the modules of ``mmghost.weights`` / ``mmghost.utils`` (the same
+    objects), and the top-level names stay."""
+    import importlib
+
+    import mmghost
+    from mmghost.utils import runtime
+    from mmghost.weights import official
+    assert importlib.import_module('mmghost.official') is official
+    assert importlib.import_module('mmghost.runtime') is runtime
+    from mmghost.official import OFFICIAL_MODELS, official_backbone_cfg
+    assert OFFICIAL_MODELS is mmghost.OFFICIAL_MODELS
+    assert official_backbone_cfg('pvig_s_224_gelu')['type'] == 'mmghost.PyramidViG'
+    assert mmghost.OFFICIAL_MODELS['pvig_s_224_gelu'].weights.url.startswith('https://')
+    assert callable(mmghost.swap_backbone) and callable(mmghost.official_backbone_cfg)

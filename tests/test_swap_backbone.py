@@ -1,4 +1,4 @@
-"""tools/swap_backbone.py and mmghost.swap: an official model in place of the backbone of stock
+"""tools/swap_backbone.py and mmghost.apis.swap: an official model in place of the backbone of stock
 mmdet / mmseg configs (shipped inside the installed packages), checked by one training step."""
 import contextlib
 import io
@@ -6,8 +6,8 @@ import io
 import pytest
 from mmengine.config import Config
 
-from mmghost.official import OFFICIAL_MODELS
-from mmghost.swap import (IMAGENET_NORM, NORMALISATION, check_training_step, config_file,
+from mmghost.weights.official import OFFICIAL_MODELS
+from mmghost.apis.swap import (IMAGENET_NORM, NORMALISATION, check_training_step, config_file,
                           swap_backbone)
 from tests.helpers import CLS_CONFIGS, build_model, load_config, load_tool
 
@@ -197,7 +197,7 @@ MORE_STOCK = [
 
 @pytest.mark.parametrize('source,name', MORE_STOCK)
 def test_other_necks_and_heads(source, name):
-    from mmghost.swap import plan_swap
+    from mmghost.apis.swap import plan_swap
     cfg = Config.fromfile(config_file(source))
     _, report = plan_swap(cfg, name, pretrained=False)
     swapped = swap_backbone(cfg, name, pretrained=False)
@@ -247,7 +247,7 @@ def test_a_local_source_is_inherited_relative_to_the_written_config(tmp_path):
     """mmengine resolves ``_base_`` from the written config's folder, not the working one."""
     import os.path as osp
 
-    from mmghost.config_text import base_path
+    from mmghost.utils.config_text import base_path
     from tests.helpers import config_path
     out = tmp_path / 'mine' / 'swapped.py'
     source = config_path('demo/retinanet_pvig-s_fpn_demo.py')

@@ -10,7 +10,7 @@ import torch
 
 import mmghost
 from mmghost.models.backbones import TinyNet
-from mmghost.official import convert_official
+from mmghost.weights.official import convert_official
 from mmghost.registry import MODELS
 from tests.helpers import REPO_ROOT, build_classifier, randomised_timm
 

@@ -11,7 +11,7 @@ from mmghost.models import TNT
 from mmghost.models.backbones.tnt import convert_official_tnt, timm_tnt_to_official
 from mmghost.models.layers.transformer import (MultiheadAttention, PatchEmbed,
                                                resize_pos_embed, resize_relative_pos)
-from mmghost.official import convert_official
+from mmghost.weights.official import convert_official
 from mmghost.registry import MODELS
 from tests.helpers import REFERENCE_DIR, build_classifier
 

@@ -134,7 +134,7 @@ def test_cpu_distributed_frees_the_group_and_its_last_works(monkeypatch):
     from mmengine.config import Config
     from torch.nn.parallel import DistributedDataParallel
 
-    from mmghost.runtime import cpu_distributed
+    from mmghost.utils.runtime import cpu_distributed
     for name, value in dict(RANK='0', LOCAL_RANK='0', WORLD_SIZE='1', MASTER_ADDR='127.0.0.1',
                             MASTER_PORT=str(free_port())).items():
         monkeypatch.setenv(name, value)
@@ -182,8 +182,8 @@ def test_weights_table_of_the_docs_is_the_codes():
 def test_benchmark_reads_the_test_scale(config, shape):
     from mmengine.config import Config
 
-    from mmghost.profiling import config_input_shape
-    from mmghost.runtime import detect_task
+    from mmghost.utils.profiling import config_input_shape
+    from mmghost.utils.runtime import detect_task
     cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', config))
     assert config_input_shape(cfg, detect_task(cfg)) == shape
 
@@ -198,7 +198,8 @@ def test_benchmark_times_the_predict_path(capsys):
 
 
 def test_benchmark_shape_is_h_w_or_one_number_for_a_square():
-    """``--shape`` as in mmseg's / mmpretrain's get_flops.py (mmghost.profiling's one spelling)."""
+    """``--shape`` as in mmseg's / mmpretrain's get_flops.py (mmghost.utils.profiling's one
+    spelling)."""
     from tests.helpers import load_tool
     parse_args = load_tool('tools/analysis_tools/benchmark.py').parse_args
     assert parse_args([CONFIG, '--shape', '64', '96']).shape == (64, 96)

@@ -43,7 +43,7 @@ def test_neighbour_and_dilation_schedule_follow_upstream():
 @pytest.mark.cpu_matrix
 def test_converted_official_weights_equal_official_outputs(tmp_path, reference,
                                                            official_state_dict):
-    state = mmghost.official.convert_official('vig_s_224_gelu',
+    state = mmghost.weights.official.convert_official('vig_s_224_gelu',
                                               official_state_dict('vig_s_224_gelu'))
     torch.save({'state_dict': state}, tmp_path / 'vig_s.pth')
     model = MODELS.build(mmghost.official_backbone_cfg(

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 import mmghost
 from mmghost.models.backbones import WaveMLP, convert_official_wavemlp
 from mmghost.models.backbones import base as base_module
-from mmghost.official import convert_official
+from mmghost.weights.official import convert_official
 from mmghost.registry import MODELS
 from tests.helpers import REFERENCE_DIR, REPO_ROOT, build_classifier
 

@@ -8,7 +8,7 @@ import os.path as osp
 import pytest
 
 from mmghost import zoo
-from mmghost.official import OFFICIAL_MODELS
+from mmghost.weights.official import OFFICIAL_MODELS
 from tests.helpers import load_tool
 
 FOLDERS = zoo.families()

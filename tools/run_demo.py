@@ -37,10 +37,10 @@ import torch  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.hooks import Hook  # noqa: E402
 
-from mmghost.curves import plot_curves, read_run, select_keys  # noqa: E402
+from mmghost.utils.curves import plot_curves, read_run, select_keys  # noqa: E402
 from mmghost.demo import make_demo_dataset  # noqa: E402
-from mmghost.preflight import check_or_exit, set_data_root  # noqa: E402
-from mmghost.runtime import build_runner, setup_task  # noqa: E402
+from mmghost.utils.preflight import check_or_exit, set_data_root  # noqa: E402
+from mmghost.utils.runtime import build_runner, setup_task  # noqa: E402
 
 DEFAULT_CONFIG = osp.join(REPO_ROOT, 'configs', 'demo', 'retinanet_pvig-s_fpn_demo.py')
 

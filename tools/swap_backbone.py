@@ -21,8 +21,8 @@ try:
     import mmghost  # noqa: F401
 except ImportError:  # a source checkout that is not pip-installed
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-from mmghost import config_text
-from mmghost.swap import check_training_step, config_file, plan_swap
+from mmghost.utils import config_text
+from mmghost.apis.swap import check_training_step, config_file, plan_swap
 
 
 def parse_args(argv=None):

@@ -31,9 +31,9 @@ from mmengine.config import ConfigDict
 
 from mmengine.model import is_model_wrapper
 
-from mmghost.official import find_official_classifier, load_official_classifier
-from mmghost.preflight import check_or_exit
-from mmghost.runtime import (add_common_arguments, build_runner, cpu_distributed,
+from mmghost.weights.official import find_official_classifier, load_official_classifier
+from mmghost.utils.preflight import check_or_exit
+from mmghost.utils.runtime import (add_common_arguments, build_runner, cpu_distributed,
                              enable_visualization, load_config, setup_task)
 
 

@@ -19,8 +19,8 @@ try:
 except ImportError:  # a source checkout that is not pip-installed
     sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
     import mmghost  # noqa: F401
-from mmghost.preflight import check_or_exit
-from mmghost.runtime import (add_common_arguments, build_runner, cpu_distributed, load_config,
+from mmghost.utils.preflight import check_or_exit
+from mmghost.utils.runtime import (add_common_arguments, build_runner, cpu_distributed, load_config,
                              setup_task)
 
 

@@ -9,7 +9,8 @@ _base_ = [
 custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
 # upstream eval (timm default_cfg): the dataset base's short edge 248, bicubic, centre crop 224
 
-# = mmghost.official.official_classifier_cfg('augvit_small_circulant2') + the data preprocessor
+# = mmghost.weights.official.official_classifier_cfg('augvit_small_circulant2') + the data
+# preprocessor
 model = dict(
     type='ImageClassifier',
     # the family's normalisation (RGB)

@@ -11,7 +11,7 @@ custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
 # The upstream eval (the pytorch/examples ImageNet recipe: short edge 256, bilinear, centre crop
 # 224) is the base dataset's test pipeline.
 
-# = mmghost.official.official_classifier_cfg('g_ghost_regnetx_040') + the data preprocessor
+# = mmghost.weights.official.official_classifier_cfg('g_ghost_regnetx_040') + the data preprocessor
 model = dict(
     type='ImageClassifier',
     # the family's normalisation (RGB)

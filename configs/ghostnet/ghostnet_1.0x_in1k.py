@@ -11,7 +11,7 @@ _base_ = [
 ]
 custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
 
-# = mmghost.official.official_classifier_cfg('ghostnet_1.0x') + the data preprocessor
+# = mmghost.weights.official.official_classifier_cfg('ghostnet_1.0x') + the data preprocessor
 model = dict(
     type='ImageClassifier',
     # the family's normalisation (RGB)

@@ -21,7 +21,7 @@ test_pipeline = [
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-# = mmghost.official.official_classifier_cfg('tinynet_a') + the data preprocessor
+# = mmghost.weights.official.official_classifier_cfg('tinynet_a') + the data preprocessor
 model = dict(
     type='ImageClassifier',
     # the family's normalisation (RGB)

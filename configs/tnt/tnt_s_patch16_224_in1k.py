@@ -10,7 +10,7 @@ _base_ = [
 custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
 # upstream eval (timm default_cfg): the dataset base's short edge 248, bicubic, centre crop 224
 
-# = mmghost.official.official_classifier_cfg('tnt_s_patch16_224') + the data preprocessor
+# = mmghost.weights.official.official_classifier_cfg('tnt_s_patch16_224') + the data preprocessor
 model = dict(
     type='ImageClassifier',
     # the family's normalisation (RGB)

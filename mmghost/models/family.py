@@ -6,8 +6,8 @@ weight decay, each backbone's checkpoint converters, the official models with th
 weights, and the official models its det / seg configs start from. Everything else reads it:
 
 - the backbones' checkpoint loading (:func:`family_of`: the converters);
-- :mod:`mmghost.official` (``OFFICIAL_MODELS``), :mod:`mmghost.zoo` (the metafiles'
-  collections) and :mod:`mmghost.swap` (normalisation, no-decay keys);
+- :mod:`mmghost.weights.official` (``OFFICIAL_MODELS``), :mod:`mmghost.zoo` (the metafiles'
+  collections) and :mod:`mmghost.apis.swap` (normalisation, no-decay keys);
 - the generated config bases ``configs/_base_/families/<family>.py``, which configs inherit
   because a config cannot import mmghost (``tools/misc/family_bases.py`` writes them, ``--check``
   compares).

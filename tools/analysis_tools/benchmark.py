@@ -17,7 +17,7 @@ on random images at the config's test scale:
 ``get_flops.py``). Latency is the median over ``--repeats`` timed runs after ``--warmup``
 untimed ones (min and max printed too). Peak memory: on CPU the resident-set peak of the timed
 runs above the resident size before them (``/proc``); on GPU ``torch.cuda.max_memory_allocated``.
-The size option, timing, peak memory and CPU name are :mod:`mmghost.profiling`'s, shared with
+The size option, timing, peak memory and CPU name are :mod:`mmghost.utils.profiling`'s, shared with
 the scripts of ``benchmarks/``.
 """
 import argparse
@@ -31,9 +31,9 @@ try:
     import mmghost  # noqa: F401
 except ImportError:  # a source checkout that is not pip-installed
     sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmghost.profiling import (add_shape_argument, add_timing_arguments, config_input_shape,
+from mmghost.utils.profiling import (add_shape_argument, add_timing_arguments, config_input_shape,
                                cpu_name, format_shape, predict_benchmark, synthetic_batch)
-from mmghost.runtime import build_task_model, setup_task
+from mmghost.utils.runtime import build_task_model, setup_task
 
 
 def parse_args(argv=None):

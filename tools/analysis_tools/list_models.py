@@ -16,7 +16,7 @@ import argparse
 import os.path as osp
 
 import mmghost
-from mmghost.official import official_classifier_cfg
+from mmghost.weights.official import official_classifier_cfg
 from mmghost.zoo import configs_by_checkpoint
 
 

@@ -63,7 +63,7 @@ def parse_args(argv=None):
 def family_entries(folder, args, recorded):
     """The metafile entries of a family folder, measured figures kept from ``recorded``
     (``--speed-only``: the recorded entries, with new measured figures)."""
-    from mmghost.profiling import run_in_child
+    from mmghost.utils.profiling import run_in_child
     if args.speed_only:
         paths = list(recorded)
     else:

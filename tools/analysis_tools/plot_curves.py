@@ -18,7 +18,7 @@ try:
     import mmghost  # noqa: F401
 except ImportError:  # a source checkout that is not pip-installed
     sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmghost.curves import plot_curves, read_run, select_keys
+from mmghost.utils.curves import plot_curves, read_run, select_keys
 
 
 def parse_args(argv=None):

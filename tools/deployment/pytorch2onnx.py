@@ -4,7 +4,7 @@
         [--batch-size N] [--dynamic] [--opset 17] [--verify] [--verify-shape H [W]]
         [--tolerance 1e-4] [--cfg-options ...]
 
-The graph is ``model(x, mode='tensor')`` (see :mod:`mmghost.deploy`): raw head outputs of
+The graph is ``model(x, mode='tensor')`` (see :mod:`mmghost.apis.deploy`): raw head outputs of
 single-stage detectors (RetinaNet, YOLOX), the backbone and neck of two-stage ones (Mask R-CNN:
 RoIAlign is an mmcv op), the decode head's logits of segmentors (UperNet), a classifier's
 logits. Its input ``input`` is the batch after the config's data preprocessor (normalised, RGB
@@ -35,7 +35,7 @@ try:
     import mmghost  # noqa: F401
 except ImportError:  # a source checkout that is not pip-installed
     sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmghost.profiling import add_shape_argument, config_input_shape, format_shape
+from mmghost.utils.profiling import add_shape_argument, config_input_shape, format_shape
 
 
 def parse_args(argv=None):
@@ -64,7 +64,7 @@ def parse_args(argv=None):
     if not args.output.endswith('.onnx'):
         parser.error(f'--output must end in .onnx, got {args.output!r}')
     if args.verify_shape is not None:
-        from mmghost.profiling import parse_shape
+        from mmghost.utils.profiling import parse_shape
         try:
             args.verify_shape = parse_shape(args.verify_shape)
         except ValueError as error:
@@ -103,9 +103,9 @@ def load_model(cfg, checkpoint):
     from mmengine.model import revert_sync_batchnorm
     from mmengine.runner import CheckpointLoader
 
-    from mmghost.models.backbones.base import fit_checkpoint, unwrap_state_dict
-    from mmghost.official import find_official_classifier, load_official_classifier
-    from mmghost.runtime import build_task_model, setup_task
+    from mmghost.weights.fitting import fit_checkpoint, unwrap_state_dict
+    from mmghost.weights.official import find_official_classifier, load_official_classifier
+    from mmghost.utils.runtime import build_task_model, setup_task
     task = setup_task(cfg)
     backbone = cfg.model.get('backbone')
     if backbone is not None and 'init_cfg' in backbone:
@@ -142,7 +142,7 @@ def main(argv=None):
                  f'Install them with: pip install -e ".[deploy]"')
     from mmengine.config import Config
 
-    from mmghost import deploy
+    from mmghost.apis import deploy
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)

@@ -22,10 +22,10 @@ try:
     import mmghost  # noqa: F401
 except ImportError:  # a source checkout that is not pip-installed
     sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmghost.config_text import Change, base_path, overrides, render, write_config
-from mmghost.preflight import check_or_exit, run_classes, set_data_root
-from mmghost.runtime import add_data_arguments, apply_data_arguments
-from mmghost.swap import config_file
+from mmghost.utils.config_text import Change, base_path, overrides, render, write_config
+from mmghost.utils.preflight import check_or_exit, run_classes, set_data_root
+from mmghost.utils.runtime import add_data_arguments, apply_data_arguments
+from mmghost.apis.swap import config_file
 
 #: the config keys a dataset adaptation may change
 DATA_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evaluator',

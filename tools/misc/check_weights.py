@@ -8,9 +8,9 @@ converts strictly, and records its sha256 (needs network; users never run it).
 Each URL goes through mmghost's loader (the torch hub cache, a download with a timeout, safe
 reading). The file must load strictly into ``official_backbone_cfg(name)`` and, with its upstream
 head, into ``official_classifier_cfg(name)``. Then its sha256 is written to
-``mmghost/weights_sha256.json``, which every later load verifies. A file whose hash differs from
-the one already recorded is refused, not re-recorded: delete the entry on purpose if upstream
-replaced the file.
+``mmghost/weights/weights_sha256.json``, which every later load verifies. A file whose hash
+differs from the one already recorded is refused, not re-recorded: delete the entry on purpose if
+upstream replaced the file.
 """
 import argparse
 import json
@@ -22,8 +22,8 @@ try:
 except ImportError:  # a source checkout that is not pip-installed
     sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
     import mmghost
-from mmghost.checkpoint import cached_download, file_sha256
-from mmghost.official import (CHECKSUMS_FILE, OFFICIAL_MODELS, load_official_classifier,
+from mmghost.weights.checkpoint import cached_download, file_sha256
+from mmghost.weights.official import (CHECKSUMS_FILE, OFFICIAL_MODELS, load_official_classifier,
                               official_backbone_cfg, official_classifier_cfg, read_checksums)
 
 

@@ -89,7 +89,7 @@ def snapshot_classifiers(names=None):
     from mmengine.registry import DefaultScope
     from mmpretrain.registry import MODELS
 
-    from mmghost.official import OFFICIAL_MODELS, official_classifier_cfg
+    from mmghost.weights.official import OFFICIAL_MODELS, official_classifier_cfg
     result = {}
     for name in names or sorted(OFFICIAL_MODELS):
         with DefaultScope.overwrite_default_scope('mmpretrain'):

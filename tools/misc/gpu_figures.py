@@ -56,8 +56,8 @@ def headline_training(data_root, amp, with_cp=False, iterations=10):
     from mmengine.config import Config
     from mmengine.hooks import Hook
 
-    from mmghost.preflight import check_or_exit, set_data_root, set_split_paths
-    from mmghost.runtime import build_runner, setup_task
+    from mmghost.utils.preflight import check_or_exit, set_data_root, set_split_paths
+    from mmghost.utils.runtime import build_runner, setup_task
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'retinanet_pvig_s_coco.py'))
     cfg.model.backbone.update(init_cfg=None, with_cp=with_cp)
     set_data_root(cfg, osp.join(data_root, 'coco') + '/')

@@ -10,7 +10,8 @@ an official release URL (read through the torch hub cache); it is read without u
 DST loads strictly into
 ``mmghost.official_backbone_cfg(MODEL)`` with ``init_cfg=dict(type='Pretrained', checkpoint=DST)``.
 With ``--classifier``, DST also keeps the upstream head and loads strictly into the mmpretrain
-``ImageClassifier`` of ``mmghost.official.official_classifier_cfg(MODEL)`` (``load_from=DST``).
+``ImageClassifier`` of ``mmghost.weights.official.official_classifier_cfg(MODEL)``
+(``load_from=DST``).
 With ``--timm``, SRC is timm's checkpoint of the same network (e.g. timm ``ghostnet_100`` for
 ``ghostnet_1.0x``, its ``model.safetensors`` or ``pytorch_model.bin``).
 
@@ -26,8 +27,8 @@ import torch
 from mmengine.runner.checkpoint import CheckpointLoader
 
 import mmghost
-from mmghost.models.backbones.base import fit_checkpoint, unwrap_state_dict
-from mmghost.official import convert_official, official_classifier_cfg
+from mmghost.weights.fitting import fit_checkpoint, unwrap_state_dict
+from mmghost.weights.official import convert_official, official_classifier_cfg
 
 
 def parse_args(argv=None):

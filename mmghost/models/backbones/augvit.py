@@ -20,10 +20,12 @@ from mmcv.cnn.bricks import DropPath
 from torch import nn
 
 from ...registry import MODELS
+from ...weights.fitting import linear_cls_head
+from ...weights.records import OfficialModel
 from ..family import SIGNED_NORM, Converters, Family, Paper
 from ..layers.grad_checkpoint import maybe_checkpoint
 from ..layers.transformer import Mlp, MultiheadAttention, PatchEmbed, init_transformer_weights
-from .base import IsotropicTransformer, OfficialModel, linear_cls_head, select_arch
+from .base import IsotropicTransformer, select_arch
 
 __all__ = ['AugViT', 'CirculantLinear', 'convert_official_augvit', 'convert_official_augvit_head']
 

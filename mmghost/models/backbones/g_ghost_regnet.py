@@ -15,10 +15,11 @@ from mmcv.cnn.bricks import DropPath
 from torch import nn
 
 from ...registry import MODELS
+from ...weights.fitting import linear_cls_head, rename_prefix
+from ...weights.records import RELEASES, OfficialModel, Weights
 from ..family import Converters, Family, Paper
 from ..layers.grad_checkpoint import maybe_checkpoint
-from .base import (RELEASES, MultiScaleBackbone, OfficialModel, Weights, linear_cls_head,
-                   rename_prefix, select_arch)
+from .base import MultiScaleBackbone, select_arch
 
 __all__ = ['GGhostRegNet', 'convert_official_g_ghost_regnet',
            'convert_official_g_ghost_regnet_head']

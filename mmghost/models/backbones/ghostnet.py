@@ -16,10 +16,12 @@ from mmcv.cnn import ConvModule
 from torch import nn
 
 from ...registry import MODELS
+from ...weights.fitting import rename_prefix
+from ...weights.records import RELEASES, OfficialModel, Weights
 from ..family import Converters, Family, Paper
 from ..layers.channels import make_divisible
 from ..layers.ghost import GhostBottleneck
-from .base import RELEASES, MultiScaleBackbone, OfficialModel, Weights, rename_prefix, select_arch
+from .base import MultiScaleBackbone, select_arch
 
 __all__ = ['GhostNet', 'GhostNetV2', 'convert_official_ghostnet', 'convert_official_ghostnet_head',
            'convert_timm_ghostnet']

@@ -15,14 +15,15 @@ from mmcv.cnn import ConvModule, build_norm_layer
 from torch import nn
 
 from ...registry import MODELS
+from ...weights.fitting import linear_cls_head, rename_prefix
+from ...weights.records import OfficialModel
 from ..family import SIGNED_NORM, Converters, Family, Paper
 from ..layers.conv import conv_norm_act
 from ..layers.tnt import NUM_WORDS, OFFICIAL_BLOCK_KEYS, WORD_GRID, TNTBlock
 from ..layers.tracing import ceil_div
 from ..layers.transformer import (init_transformer_weights, map_to_tokens, pad_to_multiple,
                                   resize_pos_embed, resize_relative_pos, tokens_to_map)
-from .base import (OfficialModel, TransformerBackbone, linear_cls_head, rename_prefix,
-                   select_arch)
+from .base import TransformerBackbone, select_arch
 
 __all__ = ['PyramidTNT', 'convert_official_pyramid_tnt', 'convert_official_pyramid_tnt_head']
 

@@ -15,11 +15,12 @@ from mmcv.cnn import ConvModule
 from torch import nn
 
 from ...registry import MODELS
+from ...weights.fitting import linear_cls_head, rename_prefix
+from ...weights.records import OLD_RELEASES, OfficialModel, Weights
 from ..family import Converters, Family, Paper
 from ..layers.channels import make_divisible
 from ..layers.mobile import InvertedResidual
-from .base import (OLD_RELEASES, MultiScaleBackbone, OfficialModel, Weights, linear_cls_head,
-                   rename_prefix, select_arch)
+from .base import MultiScaleBackbone, select_arch
 
 __all__ = ['TinyNet', 'convert_official_tinynet', 'convert_official_tinynet_head']
 

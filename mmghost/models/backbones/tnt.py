@@ -14,11 +14,12 @@ from mmcv.cnn import build_norm_layer
 from torch import nn
 
 from ...registry import MODELS
+from ...weights.fitting import linear_cls_head, rename_prefix
+from ...weights.records import RELEASES, OfficialModel, Weights
 from ..family import SIGNED_NORM, Converters, Family, Paper
 from ..layers.tnt import NUM_WORDS, OFFICIAL_BLOCK_KEYS, WORD_GRID, TNTBlock, WordProjection
 from ..layers.transformer import init_transformer_weights, map_to_tokens, pad_to_multiple
-from .base import (RELEASES, IsotropicTransformer, OfficialModel, Weights, linear_cls_head,
-                   rename_prefix, select_arch)
+from .base import IsotropicTransformer, select_arch
 
 __all__ = ['TNT', 'convert_official_tnt', 'convert_official_tnt_head', 'timm_tnt_to_official']
 

@@ -12,11 +12,13 @@ import torch
 from torch import nn
 
 from ...registry import MODELS
+from ...weights.fitting import rename_prefix
+from ...weights.records import RELEASES, OfficialModel, Weights
 from ..family import SIGNED_NORM, Converters, Family, Paper
 from ..layers.conv import conv_norm_act
 from ..layers.graph import ViGBlock
 from ..layers.transformer import resize_map
-from .base import RELEASES, MultiScaleBackbone, OfficialModel, Weights, rename_prefix, select_arch
+from .base import MultiScaleBackbone, select_arch
 
 __all__ = ['PyramidViG', 'ViG', 'convert_official_pyramid_vig', 'convert_official_vig',
            'convert_official_vig_head']

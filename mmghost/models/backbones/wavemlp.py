@@ -17,11 +17,12 @@ from mmcv.cnn.bricks import DropPath
 from torch import nn
 
 from ...registry import MODELS
+from ...weights.records import OLD_RELEASES, OfficialModel, Weights
 from ..family import Converters, Family, Paper
 from ..layers.grad_checkpoint import maybe_checkpoint
 from ..layers.tracing import ceil_div, clamp_min, for_any_size
 from ..layers.transformer import Mlp
-from .base import OLD_RELEASES, MultiScaleBackbone, OfficialModel, Weights, select_arch
+from .base import MultiScaleBackbone, select_arch
 
 __all__ = ['WaveMLP', 'convert_official_wavemlp', 'convert_official_wavemlp_head']
 

@@ -14,11 +14,11 @@ import os.path as osp
 
 import torch
 
-from .coco_data import loads_masks
-from .config_text import Change
-from .models.backbones import FAMILIES
-from .models.family import IMAGENET_NORM, SIGNED_NORM
-from .runtime import build_task_model
+from ..models.backbones import FAMILIES
+from ..models.family import IMAGENET_NORM, SIGNED_NORM
+from ..utils.coco_data import loads_masks
+from ..utils.config_text import Change
+from ..utils.runtime import build_task_model
 
 # the normalisation each backbone type's weights were trained with, RGB (its classification
 # configs' too), and the no-weight-decay keys of the transformer and graph families (their
@@ -56,7 +56,7 @@ def config_file(source):
         return source
     package, path = source.split('::', 1)
     if package == 'mmghost':  # installed (mmghost/.mim) or a checkout
-        from .paths import config_path
+        from ..utils.paths import config_path
         return config_path(path)
     try:
         root = osp.dirname(importlib.import_module(package).__file__)
@@ -110,7 +110,7 @@ def _check_supported(task, model):
 def _backbone_plan(task, name, strides, in_channels, pretrained, overrides):
     """The new backbone config, its output channels and, for an isotropic model, the
     SimplePyramid scale factors producing ``strides``."""
-    from mmghost.official import OFFICIAL_MODELS, official_backbone_cfg
+    from mmghost.weights.official import OFFICIAL_MODELS, official_backbone_cfg
     if name not in OFFICIAL_MODELS:
         raise ValueError(f'{name!r} is not an official model; choose from '
                          f'{sorted(OFFICIAL_MODELS)}')
@@ -166,7 +166,7 @@ def plan_swap(cfg, name, pretrained=True, **backbone_overrides):
         ValueError: the config is not mmdet / mmseg, its neck or heads are not supported, or the
             model has no output at a stride the source consumes.
     """
-    from mmghost.runtime import setup_task
+    from mmghost.utils.runtime import setup_task
     task = setup_task(cfg)
     if task not in ('mmdet', 'mmseg'):
         raise ValueError(f'swap_backbone works on mmdet and mmseg configs; this one is {task}')

@@ -2,15 +2,16 @@
 
 ``import mmghost`` registers these loaders with mmengine's ``CheckpointLoader``, so they serve
 ``init_cfg=dict(type='Pretrained')``, ``load_from``, ``--resume`` and ``tools/test.py`` alike:
-
 * local files are read with ``torch.load(weights_only=True)`` (plus the mmengine allow-list of
-  :mod:`mmghost.compat`) or, for ``.safetensors``, by the ``safetensors`` package. A pickle that
-  would run code is refused; an empty, truncated or foreign file gets an error naming it.
+  :mod:`mmghost.weights.compat`) or, for ``.safetensors``, by the ``safetensors`` package. A
+  pickle that would run code is refused; an empty, truncated or foreign file gets an error
+  naming it.
 * ``http(s)://`` checkpoints (and mmengine's ``torchvision://``, ``open-mmlab://`` and
   ``mmcls://`` names, which resolve to URLs) use the torch hub cache,
   ``<torch.hub.get_dir()>/checkpoints/<file name>``, as torch and mmengine do. A missing file is
   downloaded there once, with a socket timeout, into a temporary file that only becomes the cache
-  entry when complete (and, where :mod:`mmghost.official` records one, when its sha256 matches).
+  entry when complete (and, where :mod:`mmghost.weights.official` records one, when its sha256
+  matches).
   mmengine's own loader unpickles the cached file with ``weights_only=False``, so a file planted
   in the cache could run code: that is the hole this closes.
 * Under distributed training one process per node (``LOCAL_RANK`` 0) downloads; then every rank
@@ -104,7 +105,7 @@ def read_checkpoint_file(filename, map_location=None):
 
     ``.safetensors`` files are read by the ``safetensors`` package; anything else by
     ``torch.load(weights_only=True)``, which only builds tensors, plain containers and what
-    :mod:`mmghost.compat` allows (mmengine's training state).
+    :mod:`mmghost.weights.compat` allows (mmengine's training state).
 
     Raises:
         FileNotFoundError: no such file.
@@ -140,7 +141,7 @@ def read_checkpoint_file(filename, map_location=None):
 
 def _download(url, path, sha256, timeout):
     """Downloads ``url`` to ``path`` through a temporary file renamed only when complete."""
-    from . import __version__
+    from .. import __version__
     folder = osp.dirname(path)
     os.makedirs(folder, exist_ok=True)
     print_log(f'Downloading {url} to {path}', logger='current')

@@ -195,7 +195,7 @@ def set_classes(cfg, classes):
     ``roi_head.bbox_head`` and ``roi_head.mask_head``, UperNet's ``decode_head`` and
     ``auxiliary_head``. A palette of another length is dropped (the dataset makes one), and a
     segmentation dataset type with classes of its own becomes a ``BaseSegDataset``
-    (:func:`mmghost.seg_data.plain_dataset`).
+    (:func:`mmghost.utils.seg_data.plain_dataset`).
 
     Returns:
         list[str]: The config keys that were set, for the log.
@@ -249,7 +249,7 @@ def classes_argument(values):
     """``--classes NAME ...`` or ``--classes FILE`` (one name per line) as a tuple, or ``None``.
 
     Raises:
-        mmghost.coco_data.DataError: a name given twice, or a file that names none.
+        mmghost.utils.coco_data.DataError: a name given twice, or a file that names none.
     """
     from .coco_data import DataError
     from .seg_data import read_classes_file
@@ -267,7 +267,7 @@ def choose_classes(cfg, phase, classes_from_data=False, checkpoint=None, classes
     """The classes a run is to have, where they do not come from its config.
 
     In this order: ``classes`` (``--classes``: on COCO-format data some of its categories,
-    :func:`mmghost.coco_data.subset_classes`; on segmentation data the classes of its label
+    :func:`mmghost.utils.coco_data.subset_classes`; on segmentation data the classes of its label
     values), the data's (``--classes-from-data``), or those of a ``checkpoint`` that was
     trained with other classes than the config's (its ``meta.dataset_meta``).
 
@@ -275,7 +275,7 @@ def choose_classes(cfg, phase, classes_from_data=False, checkpoint=None, classes
         tuple: Where they come from (for the log), the classes or ``None``, and warnings.
 
     Raises:
-        mmghost.coco_data.DataError: the flags have no COCO-format or segmentation dataset to
+        mmghost.utils.coco_data.DataError: the flags have no COCO-format or segmentation dataset to
             act on, or the data does not give the classes.
     """
     from . import coco_data, seg_data
@@ -305,11 +305,12 @@ def choose_classes(cfg, phase, classes_from_data=False, checkpoint=None, classes
 def check_or_exit(cfg, phase, config, classes_from_data=False, checkpoint=None, classes=None):
     """Ends the process with one message (exit status 1, no traceback) when data is missing
     (:func:`message`), unreadable, when its classes and the config's disagree
-    (:func:`mmghost.coco_data.category_message`, :func:`mmghost.seg_data.class_message`), or
-    when its content cannot be trained or evaluated on
-    (:func:`mmghost.coco_data.content_problems`: no images, nothing to train on, masks missing,
-    image files missing; :func:`mmghost.seg_data.content_problems`: maps missing, of colour,
-    or with values beyond the classes); the lesser problems are logged as warnings.
+    (:func:`mmghost.utils.coco_data.category_message`,
+    :func:`mmghost.utils.seg_data.class_message`), or when its content cannot be trained or
+    evaluated on (:func:`mmghost.utils.coco_data.content_problems`: no images, nothing to train on,
+    masks missing, image files missing; :func:`mmghost.utils.seg_data.content_problems`: maps
+    missing, of colour, or with values beyond the classes); the lesser problems are logged as
+    warnings.
 
     The classes are set first (:func:`set_classes`) where :func:`choose_classes` gives them:
     ``classes`` (``--classes``, a list or a file), ``classes_from_data`` or a ``checkpoint``.

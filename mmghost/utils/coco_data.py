@@ -10,7 +10,7 @@ its boxes, or on none, without a word. This module:
 * compares them with the classes a config's datasets keep (:func:`category_diff`);
 * gives the classes of ``--classes-from-data`` (:func:`classes_from_data`: the categories, in
   the file's order) and of ``--classes`` (:func:`subset_classes`: some of them, in the file's
-  order), which :func:`mmghost.preflight.set_classes` sets on the run;
+  order), which :func:`mmghost.utils.preflight.set_classes` sets on the run;
 * checks what the files hold (:func:`content_problems`): images, annotations, boxes inside their
   images, masks where the pipeline loads them, and a sample of the image files.
 """
@@ -218,7 +218,7 @@ def checkpoint_classes(checkpoint):
     mmengine's ``CheckpointHook`` saves), or ``None`` (not a local file, or no classes)."""
     if not osp.isfile(str(checkpoint)):
         return None
-    from .checkpoint import read_checkpoint_file
+    from ..weights.checkpoint import read_checkpoint_file
     content = read_checkpoint_file(str(checkpoint), map_location='cpu')
     meta = content.get('meta') if isinstance(content, dict) else None
     classes = ((meta or {}).get('dataset_meta') or {}).get('classes')

@@ -37,8 +37,8 @@ import numpy
 import torch
 from torch import nn
 
-from .models.layers.graph import MaxRelativeGraphConv
-from .models.layers.tracing import any_size_paths, fixed_size_trace
+from ..models.layers.graph import MaxRelativeGraphConv
+from ..models.layers.tracing import any_size_paths, fixed_size_trace
 
 __all__ = ['HEAD_OUTPUTS', 'INPUT_NAME', 'OPSET', 'AdaptiveAvgPool2dAsMatmul', 'TensorModeModel',
            'describe', 'example_input', 'export_onnx', 'has_neighbour_search', 'relative_error',

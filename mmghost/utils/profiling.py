@@ -443,7 +443,7 @@ def run_in_child(fn, threads=None, **kwargs):
         request = dict(module=fn.__module__, file=osp.abspath(fn.__code__.co_filename),
                        function=fn.__name__, kwargs=kwargs, threads=threads,
                        result=osp.join(tmpdir, 'result.json'))
-        package_root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+        package_root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(
             filter(None, [package_root, os.environ.get('PYTHONPATH')])))
         proc = subprocess.run([sys.executable, '-c', _CHILD_BOOTSTRAP, osp.abspath(__file__),

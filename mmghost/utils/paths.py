@@ -8,7 +8,7 @@ editable install or a checkout reads them from the repository. :func:`config_pat
 import glob
 import os.path as osp
 
-PACKAGE_DIR = osp.dirname(osp.abspath(__file__))
+PACKAGE_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))  # mmghost/
 
 
 def resource_root():
