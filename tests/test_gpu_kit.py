@@ -98,3 +98,20 @@ def test_the_rehearsal_installs_builds_and_skips_the_checks_cleanly(tmp_path):
     logs = work / 'logs'
     assert re.search(r'\d+ skipped', (logs / 'test_gpu.log').read_text())
     assert 'no CUDA device; nothing measured' in (logs / 'figures.log').read_text()
+
+
+def test_the_ext_report_tells_a_cpu_build_from_a_cuda_one(capsys):
+    """``gpu_kit.py ext`` reads the installed ``mmcv/_ext``. A CPU build (CI's) has no fat
+    binary, no architecture and no CUDA kernel launcher, and ``--require-cuda`` refuses it; a
+    CUDA build (``FORCE_CUDA=1``, docs/get_started.md "GPU") has all three and passes."""
+    import importlib.util
+    report = kit.ext_report(importlib.util.find_spec('mmcv._ext').origin)
+    assert report['size'] > 10e6
+    cuda = report['fatbin'] > 0
+    if cuda:
+        assert report['archs'] and report['launchers'] > 50
+    else:
+        assert (report['archs'], report['launchers']) == ([], 0)
+    assert kit.main(['ext']) == 0
+    assert kit.main(['ext', '--require-cuda']) == (0 if cuda else 1)
+    assert ('architectures none' in capsys.readouterr().out) is not cuda

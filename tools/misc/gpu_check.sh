@@ -103,6 +103,7 @@ step mmcv-build mmcv-build.log env "${build_env[@]}" "$py" "$repo/tools/misc/bui
 step mmcv-install mmcv-install.log "$py" -m pip install --no-deps --no-index \
   --disable-pip-version-check "${installer[@]}" "$work/wheels/$wheel"-2.1.0-*.whl || exit 1
 if [ "$rehearsal" != 1 ]; then
+  step mmcv-ext mmcv-ext.log "$py" "$repo/tools/misc/gpu_kit.py" ext --require-cuda
   step mmcv-ops mmcv-ops.log "$py" -c "import mmcv.ops, torch; from mmcv.ops import nms; \
 b = torch.tensor([[0., 0, 10, 10], [1, 1, 10, 10]], device='cuda'); \
 print('nms on cuda:', nms(b, torch.tensor([0.9, 0.8], device='cuda'), 0.5)[1].tolist())"

@@ -3,6 +3,7 @@
     python tools/misc/gpu_kit.py requirements            # the pins tools/misc/gpu_wheels.sh fetches
     python tools/misc/gpu_kit.py sdist                   # the one built from source there
     python tools/misc/gpu_kit.py check KIT_DIR           # every wheel's needs are met; sizes
+    python tools/misc/gpu_kit.py ext [--require-cuda]     # what the installed mmcv/_ext holds
 
 The lent GPU machines run an image with Python 3.12, torch 2.11.0+cu130, nvcc 13.0 and many
 packages (:data:`IMAGE`, as the workplace lists them), but no mmcv / mmengine / mmdet / mmseg /
@@ -126,6 +127,24 @@ def check(kit_dir):
     return problems
 
 
+def ext_report(path):
+    """What a built ``mmcv/_ext`` holds: its size, the size of its CUDA fat binary
+    (``.nv_fatbin``, absent in a CPU build), the GPU architectures compiled in and the number of
+    CUDA kernel launchers it exports (binutils' ``readelf`` and ``nm``)."""
+    import subprocess
+    sections = subprocess.run(['readelf', '-SW', path], capture_output=True, text=True,
+                              check=True).stdout
+    fatbin = re.search(r'\.nv_fatbin\s+\w+\s+\w+\s+\w+\s+(\w+)', sections)
+    symbols = subprocess.run(['nm', '-DC', path], capture_output=True, text=True,
+                             check=True).stdout
+    with open(path, 'rb') as f:
+        archs = sorted(set(re.findall(rb'\bsm_(\d+)\b', f.read())), key=int)
+    return dict(path=path, size=os.path.getsize(path),
+                fatbin=int(fatbin.group(1), 16) if fatbin else 0,
+                archs=[f'sm_{a.decode()}' for a in archs],
+                launchers=len(re.findall(r' T \w*CUDAKernelLauncher\(', symbols)))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     sub = parser.add_subparsers(dest='command', required=True)
@@ -133,10 +152,20 @@ def main(argv=None):
     sub.add_parser('sdist', help='print the pin built from source there (mmcv)')
     checker = sub.add_parser('check', help='check the fetched wheels and print their sizes')
     checker.add_argument('kit_dir')
+    ext = sub.add_parser('ext', help="what the installed mmcv's compiled ops hold")
+    ext.add_argument('--require-cuda', action='store_true',
+                     help='exit 1 unless the ops hold CUDA kernels')
     args = parser.parse_args(argv)
     if args.command in ('requirements', 'sdist'):
         print('\n'.join(KIT) if args.command == 'requirements' else SDIST)
         return 0
+    if args.command == 'ext':
+        import importlib.util
+        report = ext_report(importlib.util.find_spec('mmcv._ext').origin)
+        print(f"{report['path']}: {report['size'] / 1e6:.1f} MB; CUDA fat binary "
+              f"{report['fatbin'] / 1e6:.1f} MB, architectures {report['archs'] or 'none'}, "
+              f"{report['launchers']} CUDA kernel launchers")
+        return 1 if args.require_cuda and not report['fatbin'] else 0
     problems = check(args.kit_dir)
     for package, missing in problems.items():
         print(f'{package}: needs {missing}, which neither the image nor the kit has; add '
