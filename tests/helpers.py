@@ -115,20 +115,6 @@ def assert_heads_fit_backbone(cfg, model):
         assert list(model.neck.in_channels) == list(backbone.out_channels)
 
 
-def assert_stem_and_stages_frozen(model, frozen_stages):
-    """``frozen_stages`` froze the stem (0) and ``model.stages[:frozen_stages]``: no gradient and
-    eval mode, and nothing else; checked after two ``train()`` calls (freezing must hold)."""
-    for _ in range(2):
-        model.train()
-        stem_frozen = frozen_stages >= 0
-        assert all(p.requires_grad is not stem_frozen for p in model.stem.parameters())
-        assert model.stem.training is not stem_frozen
-        for i, stage in enumerate(model.stages):
-            frozen = i < frozen_stages
-            assert all(p.requires_grad is not frozen for p in stage.parameters())
-            assert all(m.training is not frozen for m in stage.modules())
-
-
 def randomised_timm(name):
     """timm's model ``name`` (seeded random init, eval) with random BatchNorm affine weights and
     running statistics, so that a wrong BN mapping cannot pass an equality test."""
