@@ -104,15 +104,25 @@ def build_classifier(name, **backbone_overrides):
 
 
 def assert_heads_fit_backbone(cfg, model):
-    """The neck (mmdet) or decode/auxiliary heads (mmseg) take the backbone's outputs."""
+    """The necks take the backbone's outputs (a SimplePyramid its last, and the next neck its
+    maps); an mmseg model's decode and auxiliary heads take what the necks give."""
+    from torch import nn
+
+    from mmghost.models.necks import SimplePyramid
     from mmghost.utils.runtime import detect_task
-    backbone = model.backbone
+    channels = list(model.backbone.out_channels)
+    necks = getattr(model, 'neck', None)
+    for neck in (necks if isinstance(necks, nn.Sequential) else [necks] if necks else []):
+        if isinstance(neck, SimplePyramid):
+            assert neck.in_channels == channels[-1]
+            channels = [neck.out_channels] * len(neck.scale_factors)
+        else:
+            assert list(neck.in_channels) == channels
+            return  # FPN and the like: the heads take their outputs
     if detect_task(cfg) == 'mmseg':
-        assert list(model.decode_head.in_channels) == list(backbone.out_channels)
+        assert list(model.decode_head.in_channels) == channels
         aux = model.auxiliary_head
-        assert aux.in_channels == backbone.stage_channels[aux.in_index]
-    else:
-        assert list(model.neck.in_channels) == list(backbone.out_channels)
+        assert aux.in_channels == channels[aux.in_index]
 
 
 def randomised_timm(name):

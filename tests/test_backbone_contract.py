@@ -26,13 +26,11 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmghost.models.backbones.base import MultiScaleBackbone
-from mmghost.models.necks import SimplePyramid
-from mmghost.registry import MODELS
-from mmghost.utils.runtime import detect_task
 from mmghost.apis.swap import IMAGENET_NORM, NORMALISATION
-from tests.helpers import (DET_SEG_CONFIGS, assert_with_cp_matches, build_config_model,
-                           config_training_step)
+from mmghost.models.backbones.base import MultiScaleBackbone
+from mmghost.registry import MODELS
+from tests.helpers import (DET_SEG_CONFIGS, assert_heads_fit_backbone, assert_with_cp_matches,
+                           build_config_model, config_training_step)
 
 # A small model of every backbone type, with every optional layer on (final norms, output norms,
 # upsampling), so that each rule meets them: the smallest upstream arch where that is small, a
@@ -317,24 +315,6 @@ def test_rgb_weights_load_into_any_number_of_input_channels(name, in_channels, t
 
 
 # ------------------------------------------------------------------------- det / seg configs
-def assert_heads_take_the_outputs(cfg, model):
-    """The necks take the backbone's outputs (a SimplePyramid its last, and the next neck its
-    maps); an mmseg model's decode and auxiliary heads take what the necks give."""
-    channels = list(model.backbone.out_channels)
-    necks = getattr(model, 'neck', None)
-    for neck in (necks if isinstance(necks, nn.Sequential) else [necks] if necks else []):
-        if isinstance(neck, SimplePyramid):
-            assert neck.in_channels == channels[-1]
-            channels = [neck.out_channels] * len(neck.scale_factors)
-        else:
-            assert list(neck.in_channels) == channels
-            return  # FPN and the like: the heads take their outputs
-    if detect_task(cfg) == 'mmseg':
-        assert list(model.decode_head.in_channels) == channels
-        aux = model.auxiliary_head
-        assert aux.in_channels == channels[aux.in_index]
-
-
 FAMILY_CONFIGS = [name for name in DET_SEG_CONFIGS if osp.dirname(name)]
 
 
@@ -348,5 +328,5 @@ def test_family_config_wiring_and_one_training_step(name, demo_root):
     norm = NORMALISATION.get(f'mmghost.{backbone.__name__}', IMAGENET_NORM)
     preprocessor = cfg.model.data_preprocessor
     assert (list(preprocessor.mean), list(preprocessor.std)) == (norm['mean'], norm['std'])
-    assert_heads_take_the_outputs(cfg, model)
+    assert_heads_fit_backbone(cfg, model)
     config_training_step(model, osp.basename(name), demo_root)
