@@ -7,6 +7,7 @@ import importlib.util
 import math
 import os
 import os.path as osp
+import sys
 
 import torch
 
@@ -26,11 +27,13 @@ def load_reference_module():
 
 
 CONFIG_DIR = osp.join(REPO_ROOT, 'configs')
+# the checkout's model zoo (tools/analysis_tools/zoo.py), as the scripts beside it import it
+sys.path.insert(0, osp.join(REPO_ROOT, 'tools', 'analysis_tools'))
+import zoo  # noqa: E402
 
 
 def _configs(kind):
-    from mmghost.zoo import config_files
-    return [osp.relpath(p, 'configs') for p in config_files(kind)]
+    return [osp.relpath(p, 'configs') for p in zoo.config_files(kind)]
 
 
 # paths relative to configs/: the classification configs (<family>/<official name>_in1k.py),

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from mmghost.zoo import REPO_ROOT
+from tests.helpers import REPO_ROOT
 
 PAGES = sorted(osp.relpath(p, REPO_ROOT) for p in [
     osp.join(REPO_ROOT, 'README.md'), *glob.glob(osp.join(REPO_ROOT, 'docs', '*.md')),

@@ -5,7 +5,6 @@ import os.path as osp
 
 import pytest
 
-from mmghost import zoo
 from mmghost.models.backbones import FAMILIES, GhostNet
 from mmghost.models.backbones.base import MultiScaleBackbone
 from mmghost.weights.records import OfficialModel
@@ -13,7 +12,7 @@ from mmghost.models.family import Converters, Family, Paper, family_of
 from mmghost.weights.official import OFFICIAL_MODELS
 from mmghost.registry import MODELS
 from mmghost.apis.swap import NO_DECAY_KEYS, NORMALISATION
-from tests.helpers import CLS_CONFIGS, load_config, load_tool
+from tests.helpers import CLS_CONFIGS, load_config, load_tool, zoo
 
 
 def test_every_registered_backbone_belongs_to_one_family():
@@ -73,11 +72,14 @@ def _model(backbone_type, weights=None):
      "the family has ['GhostNet']"),
     (dict(config_models={'x': 'nope'}), "config_models names ['nope'], not official models"),
     (dict(config_models={'x': 'x'}), "config_models names ['x'], which have no released"),
+    (dict(smallest=()), "smallest names []; give one official model of each backbone "
+     "['mmghost.GhostNet'], from ['x']"),
+    (dict(smallest=('x', 'nope')), "smallest names ['x', 'nope']; give one"),
 ])
 def test_a_record_that_does_not_hold_together_is_refused(kwargs, message):
     record = dict(papers=(_paper('mmghost.GhostNet'), ),
                   backbones={GhostNet: Converters(dict)},
-                  official_models={'x': _model('mmghost.GhostNet')})
+                  official_models={'x': _model('mmghost.GhostNet')}, smallest=('x', ))
     with pytest.raises(ValueError) as error:
         Family(**{**record, **kwargs})
     assert message in str(error.value)
@@ -100,7 +102,13 @@ def test_config_bases_carry_the_records(name):
 
 
 @pytest.mark.parametrize('config', CLS_CONFIGS)
-def test_classification_configs_take_the_normalisation_of_their_family(config):
-    preprocessor = load_config(config).model.data_preprocessor
+def test_classification_configs_take_the_normalisation_and_size_of_their_model(config):
+    """The family's normalisation, and a centre crop at the size the model is trained at."""
+    cfg = load_config(config)
+    preprocessor = cfg.model.data_preprocessor
     norm = FAMILIES[osp.dirname(config)].normalisation
     assert (preprocessor.mean, preprocessor.std) == (norm['mean'], norm['std'])
+    [crop] = [step for step in cfg.test_dataloader.dataset.pipeline
+              if step['type'] == 'CenterCrop']
+    name = osp.basename(config)[:-len('_in1k.py')]
+    assert crop['crop_size'] == OFFICIAL_MODELS[name].image_size

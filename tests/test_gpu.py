@@ -82,7 +82,7 @@ def test_gpu_training_step_at_detection_size():
 
 def test_model_zoo_measures_gpu_latency():
     """``tools/analysis_tools/model_zoo.py --speed cuda``'s measurement of one config."""
-    from mmghost import zoo
+    from tests.helpers import zoo
     measured = zoo.measure_speed('configs/tinynet/tinynet_e_in1k.py', device='cuda', warmup=1,
                                  repeats=2)
     [latency] = measured['inference time (ms/im)']

@@ -195,9 +195,9 @@ def test_tinynet_config_loads_the_official_file(torch_home):
 # ---------------------------------------------------------------------- the files as released
 @functools.lru_cache(maxsize=None)
 def det_seg_configs_by_url():
-    """``mmghost.zoo.configs_by_checkpoint()``, read once for the module."""
-    from mmghost.zoo import configs_by_checkpoint
-    return configs_by_checkpoint()
+    """``zoo.configs_by_checkpoint()``, read once for the module."""
+    from tests.helpers import zoo
+    return zoo.configs_by_checkpoint()
 
 
 def test_every_release_says_what_its_file_holds_and_where_that_is_known_from():

@@ -6,7 +6,7 @@ import os.path as osp
 
 import pytest
 
-from mmghost import zoo
+from tests.helpers import zoo
 
 DET_SEG = zoo.config_files('det_seg')
 FAMILY_PAGES = {f: f'configs/{f}/README.md' for f in zoo.families()}

@@ -68,8 +68,8 @@ def test_the_model_table_discovers_every_family_module():
 
 
 def test_every_backbone_type_has_its_smallest_model_listed():
-    """``SMALLEST_MODELS`` (what the every-family checks run) names one model of each backbone
-    type, none missed."""
+    """``SMALLEST_MODELS`` (what the every-family checks run, from ``Family.smallest``) names
+    one model of each backbone type, none missed."""
     from mmghost.weights.official import OFFICIAL_MODELS, SMALLEST_MODELS
     listed = [OFFICIAL_MODELS[name].backbone['type'] for name, _ in SMALLEST_MODELS.values()]
     assert sorted(listed) == sorted({entry.backbone['type'] for entry in OFFICIAL_MODELS.values()})

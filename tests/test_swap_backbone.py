@@ -8,7 +8,7 @@ from mmengine.config import Config
 
 from mmghost.weights.official import OFFICIAL_MODELS
 from mmghost.apis.swap import (IMAGENET_NORM, NORMALISATION, check_training_step, config_file,
-                          swap_backbone)
+                               plan_swap, swap_backbone)
 from tests.helpers import CLS_CONFIGS, build_model, load_config, load_tool
 
 # a stock config of each head, each with another family
@@ -197,7 +197,6 @@ MORE_STOCK = [
 
 @pytest.mark.parametrize('source,name', MORE_STOCK)
 def test_other_necks_and_heads(source, name):
-    from mmghost.apis.swap import plan_swap
     cfg = Config.fromfile(config_file(source))
     _, report = plan_swap(cfg, name, pretrained=False)
     swapped = swap_backbone(cfg, name, pretrained=False)
@@ -254,3 +253,20 @@ def test_a_local_source_is_inherited_relative_to_the_written_config(tmp_path):
     assert osp.normpath(osp.join(out.parent, base_path(source, str(out)))) == source
     assert base_path('mmdet::retinanet/retinanet_r50_fpn_1x_coco.py', str(out)) == \
         'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'
+
+
+def test_a_source_without_padding_pads_to_the_backbones_input_divisor():
+    """DETR pads its batches to 1; the swapped backbone's outputs are exactly 1 / stride of a
+    batch padded to its ``input_divisor`` (and the strides consumed), which the swap sets.
+    Stock configs that already pad to 32 keep it."""
+    cfg = Config.fromfile(config_file('mmdet::detr/detr_r50_8xb2-150e_coco.py'))
+    assert cfg.model.data_preprocessor.pad_size_divisor == 1
+    changes, report = plan_swap(cfg, 'ghostnet_1.0x', pretrained=False)
+    assert report['input_divisor'] == 32
+    [preprocessor] = [c for c in changes if c.key == 'model.data_preprocessor']
+    assert preprocessor.value['pad_size_divisor'] == 32 and 'padded to a multiple of 32' in (
+        preprocessor.why)
+    changes, report = plan_swap(Config.fromfile(config_file(STOCK[0][0])), 'tnt_s_patch16_224',
+                                pretrained=False)
+    [preprocessor] = [c for c in changes if c.key == 'model.data_preprocessor']
+    assert report['input_divisor'] == 32 and 'pad_size_divisor' not in preprocessor.value

@@ -7,9 +7,8 @@ import os.path as osp
 
 import pytest
 
-from mmghost import zoo
 from mmghost.weights.official import OFFICIAL_MODELS
-from tests.helpers import load_tool
+from tests.helpers import load_tool, zoo
 
 FOLDERS = zoo.families()
 CONFIGS = zoo.config_files('det_seg') + zoo.config_files('cls')

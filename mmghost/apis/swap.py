@@ -10,6 +10,7 @@ optimizer and ``custom_imports``. :func:`swap_backbone` applies them to a ``Conf
 """
 import copy
 import importlib
+import math
 import os.path as osp
 
 import torch
@@ -108,8 +109,9 @@ def _check_supported(task, model):
 
 
 def _backbone_plan(task, name, strides, in_channels, pretrained, overrides):
-    """The new backbone config, its output channels and, for an isotropic model, the
-    SimplePyramid scale factors producing ``strides``."""
+    """The new backbone config, its output channels, for an isotropic model the
+    SimplePyramid scale factors producing ``strides``, the strides, and what input sides should
+    be a multiple of (the backbone's ``input_divisor`` and the strides consumed)."""
     from mmghost.weights.official import OFFICIAL_MODELS, official_backbone_cfg
     if name not in OFFICIAL_MODELS:
         raise ValueError(f'{name!r} is not an official model; choose from '
@@ -146,7 +148,8 @@ def _backbone_plan(task, name, strides, in_channels, pretrained, overrides):
     if in_channels != 3:
         cfg['in_channels'] = in_channels
     backbone = build_task_model(task, dict(cfg, init_cfg=None))
-    return cfg, list(backbone.out_channels), scales, strides
+    return (cfg, list(backbone.out_channels), scales, strides,
+            math.lcm(backbone.input_divisor, *strides))
 
 
 def plan_swap(cfg, name, pretrained=True, **backbone_overrides):
@@ -174,7 +177,7 @@ def plan_swap(cfg, name, pretrained=True, **backbone_overrides):
     _check_supported(task, model)
     in_channels = model.backbone.get('in_channels', 3)
     source_strides = output_strides(task, model.backbone, in_channels)
-    backbone, channels, scales, strides = _backbone_plan(
+    backbone, channels, scales, strides, divisor = _backbone_plan(
         task, name, source_strides, in_channels, pretrained, backbone_overrides)
     where = ('as the source backbone' if strides == source_strides else
              f'(the source is dilated: strides {source_strides})')
@@ -191,31 +194,39 @@ def plan_swap(cfg, name, pretrained=True, **backbone_overrides):
     if task == 'mmseg' and model.get('pretrained') is not None:
         changes.append(Change('model.pretrained', None,
                               'the backbone loads its own weights (init_cfg)'))
-    changes.append(_preprocessor_change(task, model, backbone['type'], name, in_channels))
+    changes.append(_preprocessor_change(task, model, backbone['type'], name, in_channels,
+                                        divisor))
     changes += _optimizer_changes(task, cfg, backbone['type'])
     imports = list(cfg.get('custom_imports', {}).get('imports', []))
     changes.append(Change('custom_imports',
                           dict(imports=imports + [i for i in ['mmghost'] if i not in imports],
                                allow_failed_imports=False), 'registers the mmghost backbones'))
     report = dict(task=task, strides=strides, out_indices=backbone['out_indices'],
-                  channels=channels, pyramid_scales=scales)
+                  channels=channels, pyramid_scales=scales, input_divisor=divisor)
     return changes, report
 
 
-def _preprocessor_change(task, model, backbone_type, name, in_channels):
+def _preprocessor_change(task, model, backbone_type, name, in_channels, divisor):
     """The family's normalisation for the RGB channels; channels beyond three (``in_channels``
-    > 3) keep the source's values where it has one per channel, else mean 0 and std 1."""
+    > 3) keep the source's values where it has one per channel, else mean 0 and std 1. An mmdet
+    batch is padded to a multiple of ``divisor`` where the source's ``pad_size_divisor`` is
+    not one already (DETR's is 1), so that every output is exactly ``1 / stride`` of it."""
     norm = NORMALISATION.get(backbone_type, IMAGENET_NORM)
     why = f'{name} is trained on RGB ' + ('scaled to [-1, 1]' if norm is SIGNED_NORM else
                                           'with the ImageNet mean / std')
-    if in_channels == 3:
-        return Change('model.data_preprocessor', dict(norm, bgr_to_rgb=True), why)
     source = model.get('data_preprocessor', {})
+    padding = {}
+    if task == 'mmdet' and source.get('pad_size_divisor', 1) % divisor:
+        padding['pad_size_divisor'] = math.lcm(source.get('pad_size_divisor', 1), divisor)
+        why += (f'; batches padded to a multiple of {padding["pad_size_divisor"]} (the '
+                "backbone's input_divisor and the strides consumed)")
+    if in_channels == 3:
+        return Change('model.data_preprocessor', dict(norm, bgr_to_rgb=True, **padding), why)
     extra = in_channels - 3
     has_own = len(source.get('mean') or []) == in_channels
     mean = norm['mean'][:in_channels] + (source['mean'][3:] if has_own else [0.] * extra)
     std = norm['std'][:in_channels] + (source['std'][3:] if has_own else [1.] * extra)
-    value = dict(mean=mean, std=std, bgr_to_rgb=in_channels >= 3)
+    value = dict(mean=mean, std=std, bgr_to_rgb=in_channels >= 3, **padding)
     if task == 'mmdet':  # mmengine's preprocessor takes 1 or 3 values
         value['type'] = 'mmghost.MultiChannelDetDataPreprocessor'
     return Change('model.data_preprocessor', value,

@@ -6,8 +6,9 @@ weight decay, each backbone's checkpoint converters, the official models with th
 weights, and the official models its det / seg configs start from. Everything else reads it:
 
 - the backbones' checkpoint loading (:func:`family_of`: the converters);
-- :mod:`mmghost.weights.official` (``OFFICIAL_MODELS``), :mod:`mmghost.zoo` (the metafiles'
-  collections) and :mod:`mmghost.apis.swap` (normalisation, no-decay keys);
+- :mod:`mmghost.weights.official` (``OFFICIAL_MODELS``), :mod:`mmghost.apis.swap`
+  (normalisation, no-decay keys) and the checkout's model zoo (``tools/analysis_tools/zoo.py``:
+  the metafiles' collections);
 - the generated config bases ``configs/_base_/families/<family>.py``, which configs inherit
   because a config cannot import mmghost (``tools/misc/family_bases.py`` writes them, ``--check``
   compares).
@@ -64,6 +65,8 @@ class Family:
         official_models (dict): Upstream model name -> ``OfficialModel``, given without
             ``convert``, which is filled in from ``backbones`` (and ``timm_to_official``, where
             the model gives none).
+        smallest (tuple[str]): The smallest official model of each backbone: what the checks
+            of every family run (export, ``torch.compile``, CUDA, autocast).
         config_models (dict): Config variable prefix -> the official model whose weights the
             family's det / seg configs start from (``<prefix>_pretrained`` in the config base).
         normalisation (dict): RGB ``mean`` / ``std`` (0-255) the weights were trained with.
@@ -73,6 +76,7 @@ class Family:
     papers: tuple
     backbones: dict
     official_models: dict
+    smallest: tuple
     config_models: dict = field(default_factory=dict)
     normalisation: dict = field(default_factory=lambda: dict(IMAGENET_NORM))
     no_decay_keys: tuple = ()
@@ -93,6 +97,12 @@ class Family:
             models[name] = replace(model, convert=converters.official,
                                    timm_to_official=model.timm_to_official or converters.timm)
         object.__setattr__(self, 'official_models', models)
+        smallest_types = sorted(models[m].backbone['type'] if m in models else '?'
+                                for m in self.smallest)
+        if smallest_types != sorted(self.types):
+            raise ValueError(f'{self.name}: smallest names {list(self.smallest)}; give one '
+                             f'official model of each backbone {sorted(self.types)}, from '
+                             f'{sorted(models)}')
         unknown = set(self.config_models.values()) - set(models)
         if unknown:
             raise ValueError(f'{self.name}: config_models names {sorted(unknown)}, not official '

@@ -16,7 +16,8 @@
 * Output: :func:`print_table`.
 * Configs: :func:`config_input_shape` (a config's test scale), :func:`synthetic_batch` (random
   images and data samples for ``test_step``), :func:`predict_benchmark` (latency and peak memory
-  of the predict path), shared by benchmark.py and the model zoo (:mod:`mmghost.zoo`).
+  of the predict path), shared by benchmark.py and the model zoo
+  (``tools/analysis_tools/zoo.py``).
 
 Peak resident memory (:func:`measure_peak_rss`) is read from Linux's ``/proc``: before the call,
 unused memory is returned to the OS (``gc.collect()`` + glibc ``malloc_trim``), the resident set

@@ -50,16 +50,13 @@ def _merge(families, checksums):
 OFFICIAL_MODELS = _merge(FAMILIES.values(), read_checksums())
 
 
-#: the smallest official variant of each family, and the image size its position terms (where it
-#: has any) were trained at: what a check of every family runs (export, torch.compile, CUDA,
+#: backbone class name -> its smallest official model (``Family.smallest``) and the image size
+#: that model is trained at: what a check of every family runs (export, torch.compile, CUDA,
 #: autocast)
 SMALLEST_MODELS = {
-    'PyramidViG': ('pvig_ti_224_gelu', 224), 'ViG': ('vig_ti_224_gelu', 224),
-    'GhostNet': ('ghostnet_0.5x', 224), 'GhostNetV2': ('ghostnetv2_1.0x', 224),
-    'TinyNet': ('tinynet_e', 224), 'G-GhostRegNet': ('g_ghost_regnetx_002', 224),
-    'TNT': ('tnt_s_patch16_224', 224), 'PyramidTNT': ('ptnt_ti_patch16_192', 192),
-    'WaveMLP': ('WaveMLP_T', 224), 'AugViT': ('augvit_small', 224),
-}
+    OFFICIAL_MODELS[name].backbone['type'].replace('mmghost.', ''): (
+        name, OFFICIAL_MODELS[name].image_size)
+    for family in FAMILIES.values() for name in family.smallest}
 
 
 def _entry(name):

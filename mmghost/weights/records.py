@@ -78,6 +78,8 @@ class OfficialModel:
         timm_to_official (Callable, optional): timm state dict of the same network -> official
             state dict, for models timm also ships (``official2mmghost.py --timm``); by default
             the family's timm converter of the backbone.
+        image_size (int): The square image size upstream trains and evaluates it at (its
+            classification config's centre crop; position terms are stored for that grid).
     """
     backbone: dict
     convert: Optional[Callable] = None
@@ -86,6 +88,7 @@ class OfficialModel:
     classifier: Optional[dict] = None
     convert_head: Optional[Callable] = None
     timm_to_official: Optional[Callable] = None
+    image_size: int = 224
 
     def __post_init__(self):
         if (self.weights is None) == (self.no_weights is None):

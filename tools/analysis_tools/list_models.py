@@ -17,7 +17,7 @@ import os.path as osp
 
 import mmghost
 from mmghost.weights.official import official_classifier_cfg
-from mmghost.zoo import configs_by_checkpoint
+from zoo import configs_by_checkpoint  # beside this script
 
 
 def parse_args():

@@ -32,7 +32,7 @@ try:
     import mmghost  # noqa: F401
 except ImportError:  # a source checkout that is not pip-installed
     sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from mmghost import zoo
+import zoo  # beside this script
 
 
 def parse_args(argv=None):

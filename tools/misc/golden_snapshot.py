@@ -30,6 +30,9 @@ try:
     import mmghost  # noqa: F401
 except ImportError:  # a source checkout that is not pip-installed
     sys.path.insert(0, REPO_ROOT)
+sys.path.insert(0, osp.join(REPO_ROOT, 'tools', 'analysis_tools'))
+import zoo  # noqa: E402  (the checkout's config lists: tools/analysis_tools/zoo.py)
+
 PARTS = ('configs', 'models', 'classifiers')
 
 
@@ -69,13 +72,11 @@ def fixed_input(height, width):
 def snapshot_configs():
     from mmengine.config import Config
 
-    from mmghost import zoo
     paths = zoo.config_files('det_seg') + zoo.config_files('cls') + zoo.config_files('demo')
     return {osp.basename(p): Config.fromfile(osp.join(REPO_ROOT, p)).to_dict() for p in paths}
 
 
 def snapshot_models():
-    from mmghost import zoo
     result = {}
     for path in zoo.config_files('det_seg') + zoo.config_files('demo'):
         model = seeded(lambda: zoo.load(path)[2])

@@ -16,7 +16,7 @@ first, under what is left until ``--deadline``:
 * ``knn``: Pyramid ViG-S forward at 800x1344 with mmghost's chunked neighbour search against
   mmpretrain's dense one (``benchmarks/pvig_knn.py``'s weight mapping), median time and peak
   memory, and mmghost's forward per chunk size (2^20 ... 2^28 elements);
-* ``zoo``: ``mmghost.zoo.measure_speed`` on CUDA for the first detection / segmentation config
+* ``zoo``: ``zoo.measure_speed`` (tools/analysis_tools/zoo.py) on CUDA for the first detection / segmentation config
   of each family folder (``model_zoo.py --speed cuda``'s figure).
 """
 import argparse
@@ -150,7 +150,8 @@ def knn_figures(shape=(800, 1344), repeats=5):
 
 def zoo_figures():
     """The ``zoo`` section."""
-    from mmghost import zoo
+    sys.path.insert(0, osp.join(REPO, 'tools', 'analysis_tools'))
+    import zoo
     found = {}
     for folder in zoo.families():
         configs = zoo.config_files('det_seg', folder)

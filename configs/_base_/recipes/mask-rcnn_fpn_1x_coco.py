@@ -13,8 +13,8 @@ custom_imports = dict(imports=['mmghost'], allow_failed_imports=False)
 # schedule_1x's SGD (lr 0.02, momentum 0.9, weight decay 1e-4)
 optim_wrapper = dict(paramwise_cfg=dict(norm_decay_mult=0.))
 
-# where the training recipe comes from (mmghost.zoo reads it; the tests compare the optimizer,
-# schedule and batch with the source)
+# where the training recipe comes from (tools/analysis_tools/zoo.py reads it; the tests
+# compare the optimizer, schedule and batch with the source)
 recipe = dict(
     source='mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py',
     why='the stock recipe of the head for a convolutional backbone: no recipe or baseline of the '

@@ -15,8 +15,8 @@ optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=0.0001),
     paramwise_cfg=dict(norm_decay_mult=0.))
 
-# where the training recipe comes from (mmghost.zoo reads it; the tests compare the optimizer,
-# schedule and batch with the source)
+# where the training recipe comes from (tools/analysis_tools/zoo.py reads it; the tests
+# compare the optimizer, schedule and batch with the source)
 recipe = dict(
     source='mmdet::retinanet/retinanet_r50_fpn_1x_coco.py',
     why='the stock recipe of the head: no recipe or baseline of the family\'s paper is on record')

@@ -30,8 +30,8 @@ train_dataloader = dict(batch_size=2)
 val_dataloader = dict(batch_size=1)
 test_dataloader = val_dataloader
 
-# where the training recipe comes from (mmghost.zoo reads it; the tests compare the optimizer,
-# schedule and batch with the source)
+# where the training recipe comes from (tools/analysis_tools/zoo.py reads it; the tests
+# compare the optimizer, schedule and batch with the source)
 recipe = dict(
     source='mmseg::upernet/upernet_r50_4xb4-160k_ade20k-512x512.py',
     why='the stock recipe of the head for a convolutional backbone: no recipe or baseline of the '

@@ -118,8 +118,8 @@ custom_hooks = [
 # base_batch_size = 8 GPUs x 8 images per GPU
 auto_scale_lr = dict(base_batch_size=64)
 
-# where the training recipe comes from (mmghost.zoo reads it; the tests compare the optimizer,
-# schedule and batch with the source)
+# where the training recipe comes from (tools/analysis_tools/zoo.py reads it; the tests
+# compare the optimizer, schedule and batch with the source)
 recipe = dict(
     source='mmdet::yolox/yolox_s_8xb8-300e_coco.py',
     why='the stock recipe of the head: no recipe, baseline or figure of the family\'s paper is on '

@@ -353,5 +353,6 @@ FAMILY = Family(
                   ('mmghost.AugViT', )), ),
     backbones={AugViT: Converters(convert_official_augvit)},
     official_models=_OFFICIAL_MODELS,
+    smallest=('augvit_small', ),
     normalisation=SIGNED_NORM,
     no_decay_keys=('pos_embed', 'cls_token'))

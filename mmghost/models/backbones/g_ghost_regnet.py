@@ -355,4 +355,5 @@ FAMILY = Family(
                   ('mmghost.GGhostRegNet', )), ),
     backbones={GGhostRegNet: Converters(convert_official_g_ghost_regnet)},
     official_models=_OFFICIAL_MODELS,
+    smallest=('g_ghost_regnetx_002', ),
     config_models={'g_ghost': 'g_ghost_regnetx_040'})

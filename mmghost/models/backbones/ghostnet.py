@@ -310,4 +310,5 @@ FAMILY = Family(
     backbones={GhostNet: Converters(convert_official_ghostnet, convert_timm_ghostnet),
                GhostNetV2: Converters(convert_official_ghostnet, convert_timm_ghostnet)},
     official_models=_OFFICIAL_MODELS,
+    smallest=('ghostnet_0.5x', 'ghostnetv2_1.0x'),
     config_models={'ghostnet': 'ghostnet_1.0x', 'ghostnetv2': 'ghostnetv2_1.0x'})

@@ -384,7 +384,8 @@ def _pyramid_tnt(arch):
             head=dict(type='LinearClsHead', num_classes=1000,
                       in_channels=PyramidTNT.arch_zoo[arch]['channels'][-1],
                       loss=dict(type='CrossEntropyLoss'))),
-        convert_head=convert_official_pyramid_tnt_head)
+        convert_head=convert_official_pyramid_tnt_head,
+        image_size=PyramidTNT.arch_zoo[arch]['img_size'])
 
 
 _OFFICIAL_MODELS = {
@@ -401,5 +402,6 @@ FAMILY = Family(
                   'https://github.com/huawei-noah/Efficient-AI-Backbones/tree/master/tnt_pytorch', ('mmghost.PyramidTNT', )), ),
     backbones={PyramidTNT: Converters(convert_official_pyramid_tnt)},
     official_models=_OFFICIAL_MODELS,
+    smallest=('ptnt_ti_patch16_192', ),
     normalisation=SIGNED_NORM,
     no_decay_keys=('pos_embed', 'cls_token', 'relative_pos'))

@@ -203,6 +203,8 @@ def convert_official_tinynet_head(state_dict):
 
 # ImageNet-1k top-1 of the release 'v1.2.0' files tinynet_{a..e}.pth (timm uses the same URLs)
 _TOP1 = {'a': 76.8, 'b': 75.0, 'c': 71.2, 'd': 67.0, 'e': 59.9}
+# the resolution of each TinyNet (int(224 x r)): what it is trained and evaluated at
+_RESOLUTION = {'a': 192, 'b': 188, 'c': 184, 'd': 152, 'e': 106}
 _RELEASE = dict(
     quirks=('legacy_format', ),
     evidence='timm EfficientNet keys; timm loads these URLs strictly, no filter; trained with '
@@ -221,7 +223,8 @@ _OFFICIAL_MODELS = {
                       loss=dict(type='CrossEntropyLoss'))),
         convert_head=convert_official_tinynet_head,
         # the official files are timm checkpoints (timm loads them strictly): same keys
-        timm_to_official=dict)
+        timm_to_official=dict,
+        image_size=_RESOLUTION[size])
     for size in 'abcde'
 }
 
@@ -232,4 +235,5 @@ FAMILY = Family(
                   ('mmghost.TinyNet', )), ),
     backbones={TinyNet: Converters(convert_official_tinynet)},
     official_models=_OFFICIAL_MODELS,
+    smallest=('tinynet_e', ),
     config_models={'tinynet': 'tinynet_a'})

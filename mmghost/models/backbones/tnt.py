@@ -240,6 +240,7 @@ FAMILY = Family(
                   'https://github.com/huawei-noah/Efficient-AI-Backbones/tree/master/tnt_pytorch', ('mmghost.TNT', )), ),
     backbones={TNT: Converters(convert_official_tnt, timm_tnt_to_official)},
     official_models=_OFFICIAL_MODELS,
+    smallest=('tnt_s_patch16_224', ),
     config_models={'tnt': 'tnt_s_patch16_224'},
     normalisation=SIGNED_NORM,
     no_decay_keys=('pos_embed', 'cls_token', 'relative_pos'))

@@ -413,6 +413,7 @@ FAMILY = Family(
     backbones={PyramidViG: Converters(convert_official_pyramid_vig),
                ViG: Converters(convert_official_vig)},
     official_models=_OFFICIAL_MODELS,
+    smallest=('pvig_ti_224_gelu', 'vig_ti_224_gelu'),
     config_models={'pvig': 'pvig_s_224_gelu', 'vig': 'vig_s_224_gelu'},
     normalisation=SIGNED_NORM,
     no_decay_keys=('pos_embed', ))

@@ -350,4 +350,5 @@ FAMILY = Family(
                   ('mmghost.WaveMLP', )), ),
     backbones={WaveMLP: Converters(convert_official_wavemlp)},
     official_models=_OFFICIAL_MODELS,
+    smallest=('WaveMLP_T', ),
     config_models={'wavemlp': 'WaveMLP_S'})

@@ -1,5 +1,8 @@
 """The model zoo of a source checkout: its configs by family (``configs/<family>/``, as mmdet's
-``configs/<backbone>/``), read from the folder layout.
+``configs/<backbone>/``), read from the folder layout. It lives with the tools because it reads
+the checkout's configs/, README.md and docs/ (an installed mmghost has none of them): the scripts
+beside it (``model_zoo.py``, ``list_models.py``) import it as ``zoo``; other tools and the tests
+put this folder on ``sys.path`` first.
 
 - ``configs/retinanet_pvig_s_coco.py``: the headline config, a one-line ``_base_`` of
   ``configs/vig/retinanet_pvig-s_fpn_1x_coco.py`` (family configs never inherit from outside
@@ -17,9 +20,9 @@ from dataclasses import dataclass
 
 import torch
 
-from .models.backbones import FAMILIES
+from mmghost.models.backbones import FAMILIES
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG_ROOT = osp.join(REPO_ROOT, 'configs')
 #: the headline config, a one-line ``_base_`` of its family's config (the zoo lists that one)
 HEADLINE = 'configs/retinanet_pvig_s_coco.py'
