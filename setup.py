@@ -59,8 +59,10 @@ setup(
         'safetensors',
     ],
     extras_require={
-        # timm: equality tests; onnx / onnxruntime: the export tool's --verify and its tests
-        'tests': ['pytest', 'timm==1.0.31', 'onnx==1.23.2', 'onnxruntime==1.31.1'],
+        # timm: equality tests; onnx / onnxruntime: the export tool's --verify and its tests;
+        # pytest-xdist: the suite runs in two worker processes (pytest.ini)
+        'tests': ['pytest', 'pytest-xdist==3.8.0', 'timm==1.0.31', 'onnx==1.23.2',
+                  'onnxruntime==1.31.1'],
         'deploy': ['onnx==1.23.2', 'onnxruntime==1.31.1'],
     },
 )

@@ -111,7 +111,7 @@ fi
 
 # ---- 4. the checks, most wanted first
 cd "$repo" || exit 1
-step test_gpu test_gpu.log "$py" -m pytest tests/test_gpu.py -v -p no:cacheprovider
+step test_gpu test_gpu.log "$py" -m pytest tests/test_gpu.py -v -n 0 -p no:cacheprovider
 step figures figures.log "$py" tools/misc/gpu_figures.py --out "$out/figures.json" \
   --deadline "$deadline"
 note "done in $(($(date +%s) - start)) s; report: $report"

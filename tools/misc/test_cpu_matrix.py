@@ -132,8 +132,9 @@ def junit_counts(path):
 
 def run_tests(run, pytest_args, report):
     """The marked tests under ``run``'s kernels; returns (seconds, exit code)."""
+    # -n 0: in one process, with the run's thread count (pytest.ini's workers take one each)
     cmd = [sys.executable, '-m', 'pytest', osp.join(REPO_ROOT, 'tests'), '-m', MARKER, '-q',
-           '-p', 'no:cacheprovider', f'--junitxml={report}', *pytest_args]
+           '-n', '0', '-p', 'no:cacheprovider', f'--junitxml={report}', *pytest_args]
     start = time.perf_counter()
     code = subprocess.run(cmd, cwd=REPO_ROOT, env=run_env(run)).returncode
     return time.perf_counter() - start, code
