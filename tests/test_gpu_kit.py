@@ -100,6 +100,21 @@ def test_the_rehearsal_installs_builds_and_skips_the_checks_cleanly(tmp_path):
     assert 'no CUDA device; nothing measured' in (logs / 'figures.log').read_text()
 
 
+def test_without_the_kit_the_check_says_how_to_fetch_it(tmp_path):
+    import os
+    import subprocess
+
+    from tests.helpers import REPO_ROOT
+    (tmp_path / 'kit').mkdir()
+    env = dict(os.environ, GPU_CHECK_REHEARSAL='1', GPU_KIT=str(tmp_path / 'kit'),
+               GPU_CHECK_WORK=str(tmp_path / 'work'), PYTHON=sys.executable)
+    run = subprocess.run(['bash', 'tools/misc/gpu_check.sh', str(tmp_path / 'out')],
+                         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1
+    assert f"no kit in {tmp_path / 'kit'}" in run.stderr
+    assert 'bash tools/env.sh bash tools/misc/gpu_wheels.sh' in run.stderr
+
+
 def test_the_ext_report_tells_a_cpu_build_from_a_cuda_one(capsys):
     """``gpu_kit.py ext`` reads the installed ``mmcv/_ext``. A CPU build (CI's) has no fat
     binary, no architecture and no CUDA kernel launcher, and ``--require-cuda`` refuses it; a

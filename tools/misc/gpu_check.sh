@@ -75,6 +75,11 @@ if [ -z "$arch" ] && [ "$rehearsal" != 1 ]; then
 fi
 
 # ---- 2. the kit's wheels, into the scratch target
+if ! compgen -G "$kit/*.whl" >/dev/null || [ ! -f "$kit/mmcv-2.1.0.tar.gz" ]; then
+  note "no kit in $kit (its wheels and mmcv-2.1.0.tar.gz): fetch it first with" \
+    "'bash tools/env.sh bash tools/misc/gpu_wheels.sh' and carry gpu_kit/ to the GPU machine"
+  exit 1
+fi
 site="$work/site"
 if [ "$rehearsal" = 1 ]; then
   target_flags=(--python-version 3.12 --implementation cp --abi cp312 --abi abi3 --abi none
