@@ -215,9 +215,10 @@ def _preprocessor_change(task, model, backbone_type, name, in_channels, divisor)
     why = f'{name} is trained on RGB ' + ('scaled to [-1, 1]' if norm is SIGNED_NORM else
                                           'with the ImageNet mean / std')
     source = model.get('data_preprocessor', {})
+    source_divisor = source.get('pad_size_divisor', 1)
     padding = {}
-    if task == 'mmdet' and source.get('pad_size_divisor', 1) % divisor:
-        padding['pad_size_divisor'] = math.lcm(source.get('pad_size_divisor', 1), divisor)
+    if task == 'mmdet' and source_divisor % divisor:
+        padding['pad_size_divisor'] = math.lcm(source_divisor, divisor)
         why += (f'; batches padded to a multiple of {padding["pad_size_divisor"]} (the '
                 "backbone's input_divisor and the strides consumed)")
     if in_channels == 3:
@@ -341,7 +342,6 @@ def check_training_step(task, cfg):
             parts involved.
     """
     import logging
-    import math
 
     from mmengine.logging import MMLogger
     model_cfg = copy.deepcopy(cfg.model)

@@ -46,7 +46,7 @@ def _merge(families, checksums):
     return merged
 
 
-#: name -> :class:`~mmghost.models.backbones.base.OfficialModel`
+#: name -> :class:`~mmghost.weights.records.OfficialModel`
 OFFICIAL_MODELS = _merge(FAMILIES.values(), read_checksums())
 
 
